@@ -1,0 +1,138 @@
+//! `maturin pep517 …`: the native half of the PEP 517 backend in the `maturin` Python module.
+//! Each command prints its result (a path or a file name) as the last line of stdout.
+
+use crate::cli::Pep517Command;
+use anyhow::{bail, Context, Result};
+use ignore::overrides::Override;
+use maturin::{
+    BuildContext, BuildOptions, BuildOrchestrator, CargoOptions, OutputOptions, PathWriter,
+    VirtualWriter,
+};
+use std::collections::HashSet;
+
+pub fn pep517(command: Pep517Command) -> Result<()> {
+    match command {
+        Pep517Command::WriteDistInfo {
+            mut build_options,
+            metadata_directory,
+            strip,
+            pgo,
+        } => {
+            keep_single_interpreter(&mut build_options, "write-dist-info")?;
+            let mut context = build_options
+                .into_build_context()
+                .strip(strip.strip)
+                .editable(false)
+                .pgo(pgo.pgo)
+                .build()?;
+            default_to_release(&mut context);
+            let tags = BuildOrchestrator::new(&context).tags_from_bridge()?;
+            let mut writer =
+                VirtualWriter::new(PathWriter::from_path(metadata_directory), Override::empty());
+            let dist_info_dir = maturin::write_dist_info(
+                &mut writer,
+                &context.project.project_layout.project_root,
+                &context.project.metadata24,
+                &tags,
+            )?;
+            writer.finish()?;
+            println!("{}", dist_info_dir.display());
+        }
+        Pep517Command::BuildWheel {
+            mut build_options,
+            strip,
+            pgo,
+            editable,
+        } => {
+            keep_single_interpreter(&mut build_options, "build-wheel")?;
+            let mut context = build_options
+                .into_build_context()
+                .strip(strip.strip)
+                .editable(editable)
+                .pgo(pgo.pgo)
+                .build()?;
+            default_to_release(&mut context);
+            let wheels = BuildOrchestrator::new(&context).build_wheels()?;
+            let [wheel] = wheels.as_slice() else {
+                let paths: Vec<_> = wheels
+                    .iter()
+                    .map(|w| w.path.display().to_string())
+                    .collect();
+                bail!(
+                    "expected exactly one wheel to be built, got {}: {paths:?}",
+                    wheels.len()
+                );
+            };
+            let path = wheel.path.to_str().with_context(|| {
+                format!("wheel path is not valid UTF-8: {}", wheel.path.display())
+            })?;
+            println!("{path}");
+        }
+        Pep517Command::WriteSDist {
+            sdist_directory,
+            manifest_path,
+        } => {
+            let options = BuildOptions {
+                output: OutputOptions {
+                    out: Some(sdist_directory),
+                    ..Default::default()
+                },
+                cargo: CargoOptions {
+                    manifest_path,
+                    // so that optional path dependencies are packaged too
+                    all_features: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let context = options
+                .into_build_context()
+                .strip(Some(false))
+                .editable(false)
+                .sdist_only(true)
+                .build()?;
+            let sdist = BuildOrchestrator::new(&context)
+                .build_source_distribution()?
+                .context("Failed to build source distribution, pyproject.toml not found")?;
+            let file_name = sdist
+                .path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .with_context(|| {
+                    format!(
+                        "sdist path has no UTF-8 file name: {}",
+                        sdist.path.display()
+                    )
+                })?;
+            println!("{file_name}");
+        }
+    }
+    Ok(())
+}
+
+/// PEP 517 builds are release builds unless a profile was chosen.
+fn default_to_release(context: &mut BuildContext) {
+    context
+        .project
+        .cargo_options
+        .profile
+        .get_or_insert_with(|| "release".to_string());
+}
+
+/// A PEP 517 hook builds for the one interpreter running the frontend. The same interpreter
+/// can arrive twice (from `MATURIN_PEP517_ARGS` and from the backend), which is fine.
+fn keep_single_interpreter(options: &mut BuildOptions, command: &str) -> Result<()> {
+    let mut seen = HashSet::new();
+    options
+        .python
+        .interpreter
+        .retain(|path| seen.insert(path.clone()));
+    if options.python.interpreter.len() > 1 {
+        bail!(
+            "`maturin pep517 {command}` expects exactly one --interpreter, got {}: {:?}",
+            options.python.interpreter.len(),
+            options.python.interpreter
+        );
+    }
+    Ok(())
+}
