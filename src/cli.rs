@@ -195,7 +195,7 @@ pub enum Command {
     #[cfg(feature = "zig")]
     #[command(subcommand, hide = true)]
     Zig(cargo_zigbuild::Zig),
-    /// Manage the import hook: site-wide activation, the build cache, versions
+    /// Manage the import hook: site install, build cache, versions
     #[command(subcommand, name = "import-hook")]
     ImportHook(ImportHookCommand),
 }

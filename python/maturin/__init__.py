@@ -15,7 +15,7 @@ import struct
 import subprocess
 import sys
 import sysconfig
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 __all__ = [
     "build_editable",
@@ -48,7 +48,7 @@ def find_maturin_binary() -> str:
     return found
 
 
-def _tool_maturin_config() -> Dict[str, Any]:
+def _tool_maturin_config() -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
@@ -59,11 +59,11 @@ def _tool_maturin_config() -> Dict[str, Any]:
             pyproject = tomllib.load(file)
     except FileNotFoundError:
         return {}
-    config: Dict[str, Any] = pyproject.get("tool", {}).get("maturin", {})
+    config: dict[str, Any] = pyproject.get("tool", {}).get("maturin", {})
     return config
 
 
-def _user_args(config_settings: ConfigSettings) -> List[str]:
+def _user_args(config_settings: ConfigSettings) -> list[str]:
     """Arguments from `--config-settings maturin.build-args=…` (or `build-args`), else
     from the MATURIN_PEP517_ARGS environment variable."""
     args: Any = None
@@ -80,17 +80,17 @@ def _interpreter() -> str:
     use_base = os.environ.get("MATURIN_PEP517_USE_BASE_PYTHON") in {"1", "true"}
     if use_base or _tool_maturin_config().get("use-base-python"):
         # The base interpreter keeps builds from recompiling when switching venvs.
-        base = getattr(sys, "_base_executable", None)
+        base: str | None = getattr(sys, "_base_executable", None)
         if base and os.path.exists(base):
             return os.path.realpath(base)
     return sys.executable
 
 
-def _names_interpreter(args: List[str]) -> bool:
+def _names_interpreter(args: list[str]) -> bool:
     return any(arg in ("-i", "--interpreter") or arg.startswith("--interpreter=") for arg in args)
 
 
-def _platform_args() -> List[str]:
+def _platform_args() -> list[str]:
     # A 32-bit Python on 64-bit Windows needs a 32-bit build.
     if platform.system().lower() == "windows" and platform.machine().lower() == "amd64":
         if struct.calcsize("P") * 8 == 32:
@@ -102,18 +102,18 @@ def _cargo_missing() -> bool:
     return not os.environ.get("MATURIN_NO_INSTALL_RUST") and shutil.which("cargo") is None
 
 
-def _environment() -> Optional[Dict[str, str]]:
+def _environment() -> dict[str, str] | None:
     """Without cargo on PATH, install Rust into a temporary directory like upstream does."""
     if not _cargo_missing():
         return None
     from puccinialin import setup_rust  # type: ignore[import-not-found]
 
     print("Rust not found, installing into a temporary directory")
-    extra: Dict[str, str] = setup_rust()
+    extra: dict[str, str] = setup_rust()
     return {**os.environ, **extra}
 
 
-def _run_pep517_command(args: List[str], env: Optional[Dict[str, str]]) -> str:
+def _run_pep517_command(args: list[str], env: dict[str, str] | None) -> str:
     """Runs `maturin pep517 …`, echoes its stdout, returns its last line."""
     command = [find_maturin_binary(), "pep517", *args]
     print("Running `{}`".format(" ".join(command)))
@@ -135,7 +135,7 @@ def _run_pep517_command(args: List[str], env: Optional[Dict[str, str]]) -> str:
 def _build_wheel(
     wheel_directory: str,
     config_settings: ConfigSettings,
-    metadata_directory: Optional[str],
+    metadata_directory: str | None,
     editable: bool,
 ) -> str:
     options = _platform_args()
@@ -160,7 +160,7 @@ def _build_wheel(
 def build_wheel(
     wheel_directory: str,
     config_settings: ConfigSettings = None,
-    metadata_directory: Optional[str] = None,
+    metadata_directory: str | None = None,
 ) -> str:
     return _build_wheel(wheel_directory, config_settings, metadata_directory, editable=False)
 
@@ -168,7 +168,7 @@ def build_wheel(
 def build_editable(
     wheel_directory: str,
     config_settings: ConfigSettings = None,
-    metadata_directory: Optional[str] = None,
+    metadata_directory: str | None = None,
 ) -> str:
     return _build_wheel(wheel_directory, config_settings, metadata_directory, editable=True)
 
@@ -177,7 +177,7 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     return _run_pep517_command(["write-sdist", "--sdist-directory", sdist_directory], _environment())
 
 
-def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
+def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> list[str]:
     requirements = []
     if _tool_maturin_config().get("bindings") == "cffi" and platform.python_implementation() != "PyPy":
         requirements.append("cffi")
@@ -189,7 +189,7 @@ def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List
 get_requires_for_build_editable = get_requires_for_build_wheel
 
 
-def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> List[str]:
+def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> list[str]:
     return ["puccinialin"] if _cargo_missing() else []
 
 
