@@ -91,10 +91,10 @@ impl ImportHookCommand {
     /// The import hook runtime is not part of this release yet: say so instead of pretending.
     pub fn run(self) -> Result<()> {
         bail!(
-            "`maturin import-hook {}` is not available yet in this build of maturin ({}). \
+            "`maturin import-hook {}` is not available yet in maturin-hook {}. \
              Use `maturin develop` to rebuild and reinstall the project after a change.",
             self.name(),
-            crate::version::LONG_VERSION
+            crate::version::VERSION
         )
     }
 }

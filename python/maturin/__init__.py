@@ -43,7 +43,8 @@ def find_maturin_binary() -> str:
     if found is None:
         raise RuntimeError(
             "Could not find the `maturin` executable next to the maturin Python package "
-            f"({candidates[0]}) or on PATH. Reinstall maturin: `pip install --force-reinstall maturin`."
+            f"({candidates[0]}) or on PATH. Reinstall this maturin from its checkout: "
+            "`pip install --force-reinstall <path to the maturin-hook repo>`."
         )
     return found
 
