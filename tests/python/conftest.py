@@ -112,14 +112,17 @@ class Venv:
 
 
 def require_python(version: str) -> str:
-    """An interpreter of that version (on PATH or from pyenv), else skip the test saying why."""
+    """An interpreter of that version (from pyenv, or on PATH), else skip the test saying why."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))]
     on_path = shutil.which(f"python{version}")
     if on_path:
-        return on_path
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    for candidate in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}")):
-        return str(candidate)
-    pytest.skip(f"CPython {version} is not installed (neither python{version} on PATH nor in {pyenv_root})")
+        candidates.append(on_path)
+    for candidate in candidates:
+        # a pyenv shim exists for every installed version but only runs the selected ones
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    pytest.skip(f"CPython {version} is not installed (looked in {pyenv_root}/versions and on PATH)")
 
 
 def make_venv(root: Path, python: str | None = None, with_pip: bool = True) -> Venv:
