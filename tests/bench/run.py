@@ -1,0 +1,191 @@
+"""Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
+
+    scripts/bench [--runs N] [--ours PATH] [--only develop]
+
+Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
+`scripts/bench` makes the venvs this needs; see tests/bench/README.md.
+
+To add scenarios, write a module with a `run_scenarios(ctx: Context) -> None` that records
+metrics in `ctx.results`, and list it in SCENARIOS below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+import develop
+import report
+from common import (
+    DEFAULT_OUTPUT_DIR,
+    OURS,
+    REPO_ROOT,
+    UPSTREAM,
+    WORK_DIR,
+    BenchError,
+    Context,
+    Tool,
+    log,
+    run,
+)
+
+SCENARIOS: dict[str, ModuleType] = {"develop": develop}
+
+TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
+OURS_VENV = REPO_ROOT / "target" / "bench-ours-venv"
+UPSTREAM_VENV = REPO_ROOT / "target" / "bench-upstream-venv"
+UPSTREAM_VERSION = "1.16.0"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per tool and scenario (default 7)")
+    parser.add_argument(
+        "--ours",
+        type=Path,
+        help=f"our maturin binary (default {TEST_VENV_MATURIN}, else {OURS_VENV}/bin/maturin)",
+    )
+    parser.add_argument(
+        "--install-ours",
+        action="store_true",
+        help=f"pip install this repo into {OURS_VENV} (3-5 min on a cold cargo cache) and use that",
+    )
+    parser.add_argument(
+        "--upstream", type=Path, default=UPSTREAM_VENV / "bin" / "maturin", help="upstream's maturin binary"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=sorted(SCENARIOS), help="run only these scenario groups"
+    )
+    parser.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="the interpreter the fresh target venvs are made from (default: the one running this)",
+    )
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def install_ours() -> Path:
+    log(f"pip install {REPO_ROOT} into {OURS_VENV} (a release build of the maturin library: minutes)")
+    if not (OURS_VENV / "bin" / "python").exists():
+        run([sys.executable, "-m", "venv", OURS_VENV])
+    python = str(OURS_VENV / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", str(REPO_ROOT)]
+    if subprocess.run(pip, stdout=sys.stderr, check=False).returncode != 0:
+        raise BenchError(f"`pip install {REPO_ROOT}` into {OURS_VENV} failed (its output is above)")
+    return OURS_VENV / "bin" / "maturin"
+
+
+def resolve_ours(args: argparse.Namespace) -> Path:
+    if args.install_ours:
+        return install_ours()
+    given: Path | None = args.ours
+    if given is not None:
+        candidates = [given]
+    else:
+        candidates = [TEST_VENV_MATURIN, OURS_VENV / "bin" / "maturin"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise BenchError(
+        f"our maturin is not at {' or '.join(map(str, candidates))}. Install it first: run scripts/test "
+        f"(it does `pip install .` into target/test-venv), or `target/test-venv/bin/pip install .`, or "
+        f"`scripts/bench --install-ours` (pip installs the repo into {OURS_VENV}), or pass --ours PATH."
+    )
+
+
+def tool(name: str, maturin: Path) -> Tool:
+    if not maturin.is_file():
+        raise BenchError(f"{name}: {maturin} does not exist")
+    version = run([maturin, "--version"]).stdout.strip()
+    return Tool(name, maturin.absolute(), version)
+
+
+def warn_if_stale(ours: Tool) -> list[str]:
+    """Our binary is an install of the repo: say so when the Rust sources changed after it."""
+    sources = [REPO_ROOT / "Cargo.toml", REPO_ROOT / "Cargo.lock"]
+    for directory in (REPO_ROOT / "src", REPO_ROOT / "import-hook" / "src"):
+        sources += directory.rglob("*.rs")
+    newest = max((p for p in sources if p.exists()), key=lambda p: p.stat().st_mtime, default=None)
+    if newest is not None and newest.stat().st_mtime > ours.maturin.stat().st_mtime:
+        message = (
+            f"{ours.maturin} is older than {newest.relative_to(REPO_ROOT)}: the figures are for the "
+            f"last `pip install .`, not the working tree"
+        )
+        log(f"warning: {message}")
+        return [message]
+    return []
+
+
+def rustc_version() -> str:
+    try:
+        return run(["rustc", "--version"]).stdout.strip()
+    except (BenchError, OSError):
+        return "unknown"
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    try:
+        ours = tool(OURS, resolve_ours(args))
+        upstream = tool(UPSTREAM, args.upstream)
+        if UPSTREAM_VERSION not in upstream.version:
+            raise BenchError(
+                f"{upstream.maturin} is {upstream.version!r}, expected maturin {UPSTREAM_VERSION}"
+            )
+        if ours.maturin.resolve() == upstream.maturin.resolve():
+            raise BenchError("--ours and --upstream are the same binary")
+        log(f"ours:     {ours.maturin} ({ours.version})\nupstream: {upstream.maturin} ({upstream.version})")
+        stale = warn_if_stale(ours)
+
+        ctx = Context(tools=[ours, upstream], runs=args.runs, python=args.python, work_dir=WORK_DIR)
+        ctx.results.warnings += stale
+        for name in args.only or list(SCENARIOS):
+            scenario: Callable[[Context], None] = SCENARIOS[name].run_scenarios
+            scenario(ctx)
+    except BenchError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+
+    elapsed = time.perf_counter() - started
+    output_dir: Path = args.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, object] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "scenario_groups": args.only or list(SCENARIOS),
+        "tools": {t.name: {"maturin": str(t.maturin), "version": t.version} for t in ctx.tools},
+        "host": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "python": run([args.python, "--version"]).stdout.strip(),
+            "rustc": rustc_version(),
+        },
+        "suite_seconds": round(elapsed, 1),
+    }
+    report.write_json(output_dir / "results.json", ctx.results, meta)
+    title = f"maturin-hook vs upstream maturin {UPSTREAM_VERSION}: medians of {args.runs} runs"
+    report.chart(output_dir / "chart.png", ctx.results, ctx.tools, title)
+    print(report.table(ctx.results, ctx.tools, args.runs))
+    print(f"\nwrote {output_dir / 'results.json'} and {output_dir / 'chart.png'} ({elapsed:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
