@@ -1,0 +1,84 @@
+//! The build cache: what we remember between runs about interpreters and projects.
+//!
+//! Location, as upstream maturin_import_hook has it: `MATURIN_BUILD_DIR` (one subdirectory per
+//! environment), else `<environment>/maturin_build_cache` when writable, else the user cache
+//! directory's `maturin_build_cache/<environment hash>`.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const BUILD_DIR_ENV: &str = "MATURIN_BUILD_DIR";
+const CACHE_DIR_NAME: &str = "maturin_build_cache";
+
+#[derive(Debug, Clone)]
+pub struct BuildCache {
+    root: PathBuf,
+}
+
+impl BuildCache {
+    /// The cache of the environment rooted at `environment` (its `sys.exec_prefix`).
+    pub fn for_environment(environment: &Path) -> Self {
+        let key = short_hash(environment.as_os_str().as_encoded_bytes());
+        let root = if let Some(dir) = std::env::var_os(BUILD_DIR_ENV) {
+            PathBuf::from(dir).join(format!("env-{key}"))
+        } else if is_writable_dir(environment) {
+            environment.join(CACHE_DIR_NAME)
+        } else {
+            dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join(CACHE_DIR_NAME)
+                .join(format!("env-{key}"))
+        };
+        BuildCache { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn interpreter_file(&self, python: &Path) -> PathBuf {
+        let key = short_hash(python.as_os_str().as_encoded_bytes());
+        self.root.join("interpreters").join(format!("{key}.json"))
+    }
+
+    /// The directory holding what we know about one project, named after its manifest.
+    pub fn project_dir(&self, project_name: &str, manifest_path: &Path) -> PathBuf {
+        let key = short_hash(manifest_path.as_os_str().as_encoded_bytes());
+        self.root
+            .join("projects")
+            .join(format!("{project_name}-{key}"))
+    }
+
+    /// Writes `value` as JSON to `path` atomically (a temporary file renamed into place), so a
+    /// reader never sees half a file, even when the writer is killed.
+    pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
+        let dir = path.parent().context("cache file without a directory")?;
+        fs::create_dir_all(dir).with_context(|| {
+            format!("cannot create the build cache directory {}", dir.display())
+        })?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write to the build cache at {}", dir.display()))?;
+        serde_json::to_writer(&mut file, value)?;
+        file.flush()?;
+        file.persist(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+pub fn short_hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_writable_dir(dir: &Path) -> bool {
+    let cache = dir.join(CACHE_DIR_NAME);
+    if cache.is_dir() {
+        return tempfile::tempfile_in(&cache).is_ok();
+    }
+    tempfile::tempfile_in(dir).is_ok()
+}

@@ -1,0 +1,333 @@
+//! Freshness: has any input of the last build changed?
+//!
+//! Each input is recorded with its (mtime, size) and the sha256 of its content. Checking costs
+//! one stat per input; only an input whose stat changed is hashed, and an unchanged hash (a
+//! touch, a checkout of the same content) is not a change. Inputs are compared with their own
+//! records, never with an artifact's mtime, so copies that keep old mtimes are still seen.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What a stat says about a file. Besides mtime and size, on Unix the inode and the status
+/// change time: a copy that restores an old mtime (`cp -p`, `rsync -t`, an archive) cannot
+/// restore those, so even a same-size, same-mtime replacement is noticed and hashed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileStamp {
+    pub mtime_ns: i128,
+    pub size: u64,
+    pub change_ns: i128,
+    pub inode: u64,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> std::io::Result<FileStamp> {
+        let metadata = fs::metadata(path)?;
+        let (change_ns, inode) = change_time_and_inode(&metadata);
+        Ok(FileStamp {
+            mtime_ns: nanos_since_epoch(metadata.modified()?),
+            size: metadata.len(),
+            change_ns,
+            inode,
+        })
+    }
+}
+
+#[cfg(unix)]
+fn change_time_and_inode(metadata: &fs::Metadata) -> (i128, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let ns = i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec());
+    (ns, metadata.ino())
+}
+
+#[cfg(not(unix))]
+fn change_time_and_inode(_metadata: &fs::Metadata) -> (i128, u64) {
+    (0, 0)
+}
+
+pub fn nanos_since_epoch(time: SystemTime) -> i128 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    }
+}
+
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut file = fs::File::open(path)?;
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// One file that a build read (or that must be absent, like an optional cargo config).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InputRecord {
+    pub path: PathBuf,
+    /// `None`: the file did not exist.
+    pub state: Option<RecordedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedFile {
+    pub stamp: FileStamp,
+    pub sha256: String,
+}
+
+impl InputRecord {
+    pub fn capture(path: &Path) -> Result<InputRecord> {
+        let state = match FileStamp::of(path) {
+            Ok(stamp) => Some(RecordedFile {
+                stamp,
+                sha256: sha256_file(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()))
+            }
+        };
+        Ok(InputRecord {
+            path: path.to_path_buf(),
+            state,
+        })
+    }
+
+    /// A record of a file we wrote ourselves: any stat change counts as a change, so its
+    /// content is not hashed.
+    pub fn stamp_only(path: &Path) -> Result<InputRecord> {
+        let stamp =
+            FileStamp::of(path).with_context(|| format!("cannot stat {}", path.display()))?;
+        Ok(InputRecord {
+            path: path.to_path_buf(),
+            state: Some(RecordedFile {
+                stamp,
+                sha256: String::new(),
+            }),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    Modified,
+    Created,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: PathBuf,
+    pub kind: ChangeKind,
+    /// The file's mtime is not newer than when the last build started: cargo, which compares
+    /// mtimes, would take it for unchanged (a restored copy, an unpacked archive).
+    pub older_than_build: bool,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            ChangeKind::Modified => "changed",
+            ChangeKind::Created => "appeared",
+            ChangeKind::Deleted => "was deleted",
+        };
+        write!(f, "{} {what}", self.path.display())
+    }
+}
+
+pub enum Freshness {
+    /// Nothing changed. `restamped` is true when some inputs were touched without a content
+    /// change and their records were updated (worth saving, to keep the next check stat-only).
+    Fresh {
+        restamped: bool,
+    },
+    Stale(Change),
+}
+
+/// Checks `records` against the file system, updating the stamps of touched-but-identical
+/// files. Stops at the first real change.
+pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
+    let mut restamped = false;
+    for record in records.iter_mut() {
+        let current = FileStamp::of(&record.path).ok();
+        let change = match (&mut record.state, current) {
+            (None, None) => None,
+            (None, Some(_)) => Some(ChangeKind::Created),
+            (Some(_), None) => Some(ChangeKind::Deleted),
+            (Some(recorded), Some(stamp)) if recorded.stamp == stamp => None,
+            (Some(recorded), Some(stamp)) => match sha256_file(&record.path) {
+                Ok(hash) if hash == recorded.sha256 => {
+                    recorded.stamp = stamp;
+                    restamped = true;
+                    None
+                }
+                _ => Some(ChangeKind::Modified),
+            },
+        };
+        if let Some(kind) = change {
+            let older_than_build = FileStamp::of(&record.path)
+                .map(|stamp| stamp.mtime_ns <= build_started_ns)
+                .unwrap_or(false);
+            return Freshness::Stale(Change {
+                path: record.path.clone(),
+                kind,
+                older_than_build,
+            });
+        }
+    }
+    Freshness::Fresh { restamped }
+}
+
+/// Gives `path` the current time as its mtime, so that cargo sees it as changed.
+pub fn bump_mtime(path: &Path) -> Result<()> {
+    let file = fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} to update its mtime", path.display()))?;
+    file.set_modified(SystemTime::now())
+        .with_context(|| format!("cannot update the mtime of {}", path.display()))
+}
+
+/// The files listed in a cargo dep-info (`.d`) file: everything the compiler read for the
+/// artifact, including `include_str!` files and path dependencies.
+pub fn parse_dep_info(content: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let joined = content.replace("\\\n", " ");
+    for line in joined.lines() {
+        let Some((_target, deps)) = split_rule(line) else {
+            continue;
+        };
+        let mut current = String::new();
+        let mut chars = deps.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&' ') => {
+                    current.push(' ');
+                    chars.next();
+                }
+                ' ' | '\t' => {
+                    if !current.is_empty() {
+                        files.push(PathBuf::from(std::mem::take(&mut current)));
+                    }
+                }
+                _ => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            files.push(PathBuf::from(current));
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Splits `target: deps` at the first colon that is not part of an escaped path or a
+/// Windows drive letter.
+fn split_rule(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            let drive_letter = i == 1
+                || (i >= 2 && bytes[i - 2] == b' ' && i + 1 < bytes.len() && bytes[i + 1] == b'\\');
+            let escaped = i > 0 && bytes[i - 1] == b'\\';
+            if !drive_letter && !escaped {
+                return Some((&line[..i], &line[i + 1..]));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dep_info_lists_every_dependency_once() {
+        let content = "/t/debug/libfoo.so: /p/src/lib.rs /p/src/with\\ space.rs \\\n /p/data/m.txt\n\n/p/src/lib.rs:\n/p/data/m.txt:\n";
+        assert_eq!(
+            parse_dep_info(content),
+            vec![
+                PathBuf::from("/p/data/m.txt"),
+                PathBuf::from("/p/src/lib.rs"),
+                PathBuf::from("/p/src/with space.rs"),
+            ]
+        );
+    }
+
+    #[test]
+    fn touch_without_change_is_fresh_and_content_change_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lib.rs");
+        fs::write(&file, "fn a() {}").unwrap();
+        let mut records = vec![InputRecord::capture(&file).unwrap()];
+        let started = nanos_since_epoch(SystemTime::now());
+        assert!(matches!(
+            check(&mut records, started),
+            Freshness::Fresh { restamped: false }
+        ));
+
+        bump_mtime(&file).unwrap();
+        fs::write(&file, "fn a() {}").unwrap();
+        assert!(matches!(
+            check(&mut records, started),
+            Freshness::Fresh { .. }
+        ));
+
+        fs::write(&file, "fn b() {}").unwrap();
+        match check(&mut records, started) {
+            Freshness::Stale(change) => assert_eq!(change.kind, ChangeKind::Modified),
+            Freshness::Fresh { .. } => panic!("a content change must be stale"),
+        }
+    }
+
+    #[test]
+    fn absent_files_are_inputs_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join(".cargo/config.toml");
+        let mut records = vec![InputRecord::capture(&config).unwrap()];
+        assert!(matches!(check(&mut records, 0), Freshness::Fresh { .. }));
+        fs::create_dir_all(config.parent().unwrap()).unwrap();
+        fs::write(&config, "[build]").unwrap();
+        match check(&mut records, 0) {
+            Freshness::Stale(change) => assert_eq!(change.kind, ChangeKind::Created),
+            Freshness::Fresh { .. } => panic!("a new cargo config must be stale"),
+        }
+    }
+
+    #[test]
+    fn restored_old_copy_is_a_change_older_than_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lib.rs");
+        fs::write(&file, "fn a() {}").unwrap();
+        let old = fs::metadata(&file).unwrap().modified().unwrap();
+        let mut records = vec![InputRecord::capture(&file).unwrap()];
+        fs::write(&file, "fn b() {}").unwrap();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let started = nanos_since_epoch(SystemTime::now());
+        match check(&mut records, started) {
+            Freshness::Stale(change) => assert!(change.older_than_build),
+            Freshness::Fresh { .. } => panic!("same mtime, other content must be stale"),
+        }
+    }
+}
