@@ -38,6 +38,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `maturin develop`: upstream's options plus ours.
+#[derive(Debug, Args)]
+pub struct DevelopCommand {
+    #[command(flatten)]
+    pub options: DevelopOptions,
+    /// Install the built wheel with pip (or uv) as upstream maturin does, instead of writing
+    /// it into the environment directly. Slower; for comparison and as an escape hatch.
+    #[arg(long)]
+    pub upstream_install: bool,
+}
+
 /// `--strip`, which upstream shares between `build` and the pep517 commands.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct StripOption {
@@ -116,7 +127,7 @@ pub enum Command {
     },
     /// Install the crate as module in the current virtualenv
     #[command(name = "develop", alias = "dev")]
-    Develop(DevelopOptions),
+    Develop(DevelopCommand),
     /// Build only a source distribution (sdist) without compiling.
     ///
     /// Building a source distribution requires a pyproject.toml with a `[build-system]` table.

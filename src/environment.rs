@@ -1,12 +1,11 @@
 //! Which Python environment `maturin develop` installs into.
 
 use anyhow::{bail, Context, Result};
-use maturin::Target;
 use std::path::{Path, PathBuf};
 
 /// Finds the target environment the way upstream maturin does: `VIRTUAL_ENV`, then
 /// `CONDA_PREFIX`, then a `.venv` directory in `start_dir` or one of its parents.
-pub fn find_target_environment(target: &Target, start_dir: &Path) -> Result<PathBuf> {
+pub fn find_target_environment(start_dir: &Path) -> Result<PathBuf> {
     let virtual_env = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from);
     let conda_prefix = std::env::var_os("CONDA_PREFIX").map(PathBuf::from);
     match (virtual_env, conda_prefix) {
@@ -30,7 +29,7 @@ pub fn find_target_environment(target: &Target, start_dir: &Path) -> Result<Path
                 dot_venv.display()
             );
         }
-        let python = target.get_venv_python(&dot_venv);
+        let python = crate::develop::environment_python(&dot_venv);
         if !python.is_file() {
             bail!(
                 "Your virtualenv at {} is broken. It contains a pyvenv.cfg but no python at {}",
@@ -53,7 +52,7 @@ pub fn find_target_environment(target: &Target, start_dir: &Path) -> Result<Path
 }
 
 /// [`find_target_environment`] from the current directory.
-pub fn find_target_environment_from_cwd(target: &Target) -> Result<PathBuf> {
+pub fn find_target_environment_from_cwd() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
-    find_target_environment(target, &cwd)
+    find_target_environment(&cwd)
 }

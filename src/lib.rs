@@ -4,12 +4,17 @@
 //! (so that the binary stays a thin `main`) and the pieces the import hook runtime shares with
 //! it. The Python package `maturin_import_hook` links this library through a pyo3 module.
 
+pub mod build_cache;
 pub mod cli;
 pub mod commands;
+pub mod develop;
 pub mod environment;
+pub mod fingerprint;
 pub mod import_hook_cli;
+pub mod interpreter;
 pub mod logging;
 pub mod version;
+pub mod wheel_install;
 
 pub use maturin;
 
@@ -36,7 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
             build,
         } => commands::publish::publish(build, publish, debug, no_strip, no_sdist, pgo.pgo),
         Command::ListPython { target } => commands::list_python(target),
-        Command::Develop(options) => commands::develop::develop(options),
+        Command::Develop(command) => commands::develop::develop(command),
         Command::SDist { manifest_path, out } => commands::sdist::sdist(manifest_path, out),
         #[cfg(feature = "scaffolding")]
         Command::InitProject { path, options } => maturin::init_project(path, options),

@@ -67,8 +67,11 @@ fn build_flags_are_build_options_plus_binary_flags() {
 }
 
 #[test]
-fn develop_flags_are_develop_options() {
-    assert_flags(&["develop"], flags_of::<DevelopOptions>());
+fn develop_flags_are_develop_options_plus_ours() {
+    assert_flags(
+        &["develop"],
+        with(flags_of::<DevelopOptions>(), &["--upstream-install"]),
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@ CARGO_TARGET_DIR (kept between runs of the suite under target/bench-work/<tool>/
 so that pyo3 compiles once, not on every run), so neither tool invalidates the other's cargo
 cache. After one warm-up develop per tool:
 
-- subprocesses: one no-op develop per tool under strace; the processes it started, by program.
+- subprocesses, subprocesses-edit: one no-op develop, and one develop after a one-line change,
+  per tool under strace; the processes each started, by program.
   The cargo build command found there (argv and environment exactly as maturin ran it) is what
   edit-cargo replays.
 - noop-develop: `maturin develop` with nothing changed.
@@ -122,29 +123,40 @@ def setup(ctx: Context) -> dict[str, Workspace]:
 
 
 def subprocesses(ctx: Context, workspaces: dict[str, Workspace]) -> None:
-    metric = ctx.results.metric(
-        "subprocesses", "processes started by one no-op `maturin develop` (strace -f)", unit="processes"
-    )
-    for tool in ctx.tools:
-        ws = workspaces[tool.name]
-        log(f"[develop] {tool.name}: tracing a no-op develop")
-        traced = trace(
-            [tool.maturin, "develop"], cwd=ws.project, env=ws.env(), log_path=ws.root / "strace-develop.txt"
-        )
-        counts = traced.counts()
-        metric.add(tool.name, len(traced.execs))
-        metric.details[tool.name] = {
-            "counts": counts,
-            "commands": [short_command(e.argv) for e in traced.execs],
-        }
-        builds = [
-            e
-            for e in traced.execs
-            if e.program == "cargo" and len(e.argv) > 1 and e.argv[1] in ("rustc", "build")
-        ]
-        if not builds:
-            raise BenchError(f"{tool.name}: no `cargo rustc`/`cargo build` among the processes of develop")
-        ws.cargo_argv, ws.cargo_env = builds[0].argv, builds[0].env
+    """Traces one no-op develop and one develop after a one-line change per tool; the cargo
+    command of the latter is what edit-cargo replays."""
+    for scenario, edit in (("subprocesses", False), ("subprocesses-edit", True)):
+        what = "a one-line change, then `maturin develop`" if edit else "one no-op `maturin develop`"
+        metric = ctx.results.metric(scenario, f"processes started by {what} (strace -f)", unit="processes")
+        for tool in ctx.tools:
+            ws = workspaces[tool.name]
+            value = ws.edit() if edit else None
+            log(f"[develop] {tool.name}: tracing {what}")
+            traced = trace(
+                [tool.maturin, "develop"],
+                cwd=ws.project,
+                env=ws.env(),
+                log_path=ws.root / f"strace-{scenario}.txt",
+            )
+            if value is not None:
+                ws.check_installed(value, "the traced develop")
+            metric.add(tool.name, len(traced.execs))
+            metric.details[tool.name] = {
+                "counts": traced.counts(),
+                "commands": [short_command(e.argv) for e in traced.execs],
+            }
+            if not edit:
+                continue
+            builds = [
+                e
+                for e in traced.execs
+                if e.program == "cargo" and len(e.argv) > 1 and e.argv[1] in ("rustc", "build")
+            ]
+            if not builds:
+                raise BenchError(
+                    f"{tool.name}: no `cargo rustc`/`cargo build` among the processes of develop"
+                )
+            ws.cargo_argv, ws.cargo_env = builds[0].argv, builds[0].env
 
 
 def noop_develop(ctx: Context, workspaces: dict[str, Workspace]) -> None:

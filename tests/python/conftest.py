@@ -149,12 +149,19 @@ def new_venv(tmp_path: Path) -> Venv:
 
 @pytest.fixture
 def copy_fixture(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Copies tests/fixtures/<name> into the test's tmp dir, so tests never touch the repo."""
+    """Copies tests/fixtures/<name> into the test's tmp dir, so tests never touch the repo.
+
+    The copies get fresh mtimes: all copies of a fixture share one cargo target dir, where
+    cargo keys the crate by its workspace-relative path and compares mtimes, so a copy with
+    the repo's old mtimes would be taken for another copy's newer (edited) build."""
 
     def copy(name: str) -> Path:
         destination = tmp_path / "projects" / name
         shutil.copytree(
-            FIXTURES_DIR / name, destination, ignore=shutil.ignore_patterns("target", "__pycache__")
+            FIXTURES_DIR / name,
+            destination,
+            ignore=shutil.ignore_patterns("target", "__pycache__"),
+            copy_function=shutil.copy,
         )
         return destination
 
