@@ -5,13 +5,15 @@ and it starts no pip, uv or python process when it has nothing to install."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from conftest import MATURIN, Venv, run
@@ -255,26 +257,43 @@ def test_environment_that_is_not_a_venv_is_reported(copy_fixture: CopyFixture, t
     assert f"there is no interpreter at {not_a_venv}" in result.stderr
 
 
+@contextlib.contextmanager
+def read_only(directories: list[Path]) -> Iterator[None]:
+    """Makes directories unwritable: `chattr +i` as root (who ignores permissions), else chmod."""
+    if os.geteuid() == 0:
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", *directories]).returncode != 0:
+            pytest.skip("running as root and `chattr +i` is not available on this file system")
+        try:
+            yield
+        finally:
+            run([chattr, "-i", *directories])
+    else:
+        modes = {path: path.stat().st_mode for path in directories}
+        try:
+            for path in directories:
+                path.chmod(0o555)
+            yield
+        finally:
+            for path, mode in modes.items():
+                path.chmod(mode)
+
+
 def test_read_only_site_packages_is_reported_and_loses_nothing(
     copy_fixture: CopyFixture, new_venv: Venv
 ) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root can write to read-only directories")
     source = copy_fixture("pyo3-pure")
     new_venv.maturin("develop", "-m", source / "Cargo.toml")
     set_value(source, 15)
     site = new_venv.site_packages
-    modes = {path: path.stat().st_mode for path in [site, *site.glob("pyo3_pure*")]}
-    try:
-        for path in modes:
-            path.chmod(0o555)
+    with read_only([site, *(p for p in site.glob("pyo3_pure*") if p.is_dir())]):
         failed = new_venv.maturin("develop", "-m", source / "Cargo.toml", check=False)
-    finally:
-        for path, mode in modes.items():
-            path.chmod(mode)
     assert failed.returncode == 1
-    assert "Permission denied" in failed.stderr and str(site) in failed.stderr
+    assert "is the environment read-only?" in failed.stderr and str(site) in failed.stderr
     assert pure_value(new_venv) == "11"
+    # once writable again, the next develop completes the change
+    new_venv.maturin("develop", "-m", source / "Cargo.toml")
+    assert pure_value(new_venv) == "15"
 
 
 def test_strace_parser_sees_a_real_spawn(new_venv: Venv, tmp_path: Path) -> None:
@@ -283,3 +302,22 @@ def test_strace_parser_sees_a_real_spawn(new_venv: Venv, tmp_path: Path) -> None
     project = tmp_path / "p"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("target"), copy_function=shutil.copy)
     assert "cargo" in spawned_programs(new_venv, tmp_path, "-m", project / "Cargo.toml")
+
+
+def test_concurrent_develops_of_one_project_build_once(copy_fixture: CopyFixture, new_venv: Venv) -> None:
+    source = copy_fixture("pyo3-pure")
+    new_venv.maturin("develop", "-m", source / "Cargo.toml")
+    set_value(source, 16)
+    command = [str(MATURIN), "develop", "-m", str(source / "Cargo.toml")]
+    processes = [
+        subprocess.Popen(
+            command, env=new_venv.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, outputs
+    stderrs = [stderr for _, stderr in outputs]
+    assert sum("Installed pyo3-pure" in stderr for stderr in stderrs) == 1, stderrs
+    assert sum("is up to date" in stderr for stderr in stderrs) == 3, stderrs
+    assert pure_value(new_venv) == "16"
