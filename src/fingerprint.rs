@@ -107,6 +107,20 @@ impl InputRecord {
         })
     }
 
+    /// Like [`InputRecord::capture`], for a build that started at `build_started_ns`: a file
+    /// modified since then may have changed after the compiler read it, so it is recorded in a
+    /// way that the next check always takes for a change.
+    pub fn capture_after_build(path: &Path, build_started_ns: i128) -> Result<InputRecord> {
+        let mut record = InputRecord::capture(path)?;
+        if let Some(state) = &mut record.state {
+            if state.stamp.mtime_ns >= build_started_ns {
+                state.stamp.mtime_ns = i128::MIN;
+                state.sha256.clear();
+            }
+        }
+        Ok(record)
+    }
+
     /// A record of a file we wrote ourselves: any stat change counts as a change, so its
     /// content is not hashed.
     pub fn stamp_only(path: &Path) -> Result<InputRecord> {
@@ -133,8 +147,9 @@ pub enum ChangeKind {
 pub struct Change {
     pub path: PathBuf,
     pub kind: ChangeKind,
-    /// The file's mtime is not newer than when the last build started: cargo, which compares
-    /// mtimes, would take it for unchanged (a restored copy, an unpacked archive).
+    /// The file's content changed but its mtime is not newer than when the last build
+    /// started: cargo, which compares mtimes, would take it for unchanged (a restored copy,
+    /// an unpacked archive).
     pub older_than_build: bool,
 }
 
@@ -179,9 +194,16 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
             },
         };
         if let Some(kind) = change {
-            let older_than_build = FileStamp::of(&record.path)
-                .map(|stamp| stamp.mtime_ns <= build_started_ns)
-                .unwrap_or(false);
+            // Only a file whose content we knew can be a restored old copy. A file recorded as
+            // "touched during the build" was seen by cargo, which dates its own records from
+            // the start of a build.
+            let content_was_known = record
+                .state
+                .as_ref()
+                .is_some_and(|recorded| !recorded.sha256.is_empty());
+            let older_than_build = content_was_known
+                && FileStamp::of(&record.path)
+                    .is_ok_and(|stamp| stamp.mtime_ns <= build_started_ns);
             return Freshness::Stale(Change {
                 path: record.path.clone(),
                 kind,
@@ -190,6 +212,17 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
         }
     }
     Freshness::Fresh { restamped }
+}
+
+/// The current time as the file system records it (its clock can be coarser than the system
+/// clock): the mtime of a marker file written now in `dir`. A file modified after this call
+/// has an mtime at least as late.
+pub fn filesystem_now(dir: &Path) -> Result<i128> {
+    let marker = dir.join("clock");
+    fs::write(&marker, b"").with_context(|| format!("cannot write {}", marker.display()))?;
+    Ok(FileStamp::of(&marker)
+        .with_context(|| format!("cannot stat {}", marker.display()))?
+        .mtime_ns)
 }
 
 /// Gives `path` the current time as its mtime, so that cargo sees it as changed.
@@ -294,6 +327,16 @@ mod tests {
             Freshness::Stale(change) => assert_eq!(change.kind, ChangeKind::Modified),
             Freshness::Fresh { .. } => panic!("a content change must be stale"),
         }
+    }
+
+    #[test]
+    fn file_edited_during_the_build_is_stale_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lib.rs");
+        let started = filesystem_now(dir.path()).unwrap();
+        fs::write(&file, "fn edited_while_cargo_ran() {}").unwrap();
+        let mut records = vec![InputRecord::capture_after_build(&file, started).unwrap()];
+        assert!(matches!(check(&mut records, started), Freshness::Stale(_)));
     }
 
     #[test]

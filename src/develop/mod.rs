@@ -18,7 +18,7 @@ use maturin::{
 };
 use state::DevelopState;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// What to develop, how, and where.
 pub struct DevelopRequest {
@@ -143,7 +143,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     timings.freshness_check = check_started.elapsed();
     tracing::debug!("building: {reason}");
 
-    let build_started_ns = fingerprint::nanos_since_epoch(SystemTime::now());
+    let build_started_ns = fingerprint::filesystem_now(&state_dir)?;
     let resolve_started = Instant::now();
     let options = request.options;
     let wheel_dir = tempfile::TempDir::new().context("Failed to create temporary directory")?;

@@ -66,7 +66,7 @@ impl DevelopState {
     ) -> Result<DevelopState> {
         let inputs = build_inputs(context)?
             .iter()
-            .map(|path| InputRecord::capture(path))
+            .map(|path| InputRecord::capture_after_build(path, build_started_ns))
             .collect::<Result<Vec<_>>>()?;
         let outputs = installed_files
             .iter()
