@@ -110,7 +110,9 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
 
     let mut timings = Timings::default();
     let check_started = Instant::now();
-    let previous = DevelopState::load(&state_dir).filter(|state| state.settings == settings);
+    let loaded = DevelopState::load(&state_dir);
+    let settings_changed = loaded.is_some();
+    let previous = loaded.filter(|state| state.settings == settings);
     let reason = match &previous {
         Some(state) if !request.options.skip_install => {
             let mut state = state.clone();
@@ -138,7 +140,12 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             }
         }
         Some(_) => "--skip-install always builds".to_string(),
-        None => "no previous develop with these settings".to_string(),
+        None if settings_changed => {
+            "the settings changed since the last develop (flags, interpreter or build \
+             environment variables)"
+                .to_string()
+        }
+        None => "no previous develop of this project into this environment".to_string(),
     };
     timings.freshness_check = check_started.elapsed();
     tracing::debug!("building: {reason}");
@@ -291,13 +298,45 @@ fn dunce_canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// Variables with a build-relevant prefix that do not change what is built.
+const IGNORED_VARIABLES: &[&str] = &[
+    crate::build_cache::BUILD_DIR_ENV,
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+    "CARGO_TERM_COLOR",
+    "CARGO_TERM_VERBOSE",
+    "CARGO_TERM_QUIET",
+    "CARGO_TERM_PROGRESS_WHEN",
+];
+
 /// Everything besides file contents that decides what a build produces. Environment
 /// variables that cargo, rustc, pyo3 or maturin read are part of it.
 fn settings_key(options: &DevelopOptions, python: &Path) -> String {
+    // Destructured so that a new upstream option cannot be forgotten here.
+    let DevelopOptions {
+        bindings,
+        release,
+        pgo,
+        strip,
+        extras,
+        group,
+        skip_install: _,
+        pip_path: _,
+        cargo_options,
+        uv: _,
+        compression,
+        generate_stubs,
+    } = options;
+    // How chatty cargo is does not change what it builds.
+    let mut cargo = cargo_options.clone();
+    cargo.verbose = 0;
+    cargo.quiet = false;
+    cargo.color = None;
     let mut key = format!(
-        "maturin-hook {}\npython {}\n{options:?}\n",
+        "maturin-hook {}\npython {}\n{cargo:?}\n\
+         {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n",
         crate::version::VERSION,
-        python.display()
+        python.display(),
     );
     let mut variables: Vec<(String, String)> = std::env::vars()
         .filter(|(name, _)| {
@@ -306,7 +345,7 @@ fn settings_key(options: &DevelopOptions, python: &Path) -> String {
             ]
             .iter()
             .any(|prefix| name.starts_with(prefix))
-                && name != crate::build_cache::BUILD_DIR_ENV
+                && !IGNORED_VARIABLES.contains(&name.as_str())
         })
         .collect();
     variables.sort();
