@@ -34,8 +34,6 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use layout::normalize_dist_name as normalize_distribution_name;
-
 /// Where things go in the target environment: the install scheme of its interpreter, as
 /// `sysconfig.get_paths()` reports it (and pip uses it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +59,9 @@ pub struct EnvironmentPaths {
 impl EnvironmentPaths {
     /// The paths of a virtual environment at `venv`, for `python_dir`, the directory name
     /// under `lib/` (`python3.12`, `pypy3.10`, `python3.13t`). On Windows, the `Lib`,
-    /// `Scripts` layout (and `python_dir` only names the headers directory).
+    /// `Scripts` layout (and `python_dir` only names the headers directory). Tests build
+    /// environments with it; real installs take the paths from the interpreter.
+    #[cfg(test)]
     pub fn for_venv(venv: &Path, python_dir: &str) -> EnvironmentPaths {
         let (python, site_packages, scripts) = if cfg!(windows) {
             (
