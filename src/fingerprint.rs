@@ -86,6 +86,10 @@ pub struct InputRecord {
 pub struct RecordedFile {
     pub stamp: FileStamp,
     pub sha256: String,
+    /// Modified after the build started: cargo may have read an older content than the one
+    /// hashed here, so the next check takes the file for changed.
+    #[serde(default)]
+    pub unsettled: bool,
 }
 
 impl InputRecord {
@@ -95,6 +99,7 @@ impl InputRecord {
                 stamp,
                 sha256: sha256_file(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,
+                unsettled: false,
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => {
@@ -107,16 +112,14 @@ impl InputRecord {
         })
     }
 
-    /// Like [`InputRecord::capture`], for a build that started at `build_started_ns`: a file
-    /// modified since then may have changed after the compiler read it, so it is recorded in a
-    /// way that the next check always takes for a change.
+    /// Like [`InputRecord::capture`], for a build that started at `build_started_ns` (by the
+    /// file system's clock): a file modified after that may have changed after the compiler
+    /// read it, so it is marked unsettled. A file modified within the clock tick of the start
+    /// is not: the compiler only reads sources well after the build starts.
     pub fn capture_after_build(path: &Path, build_started_ns: i128) -> Result<InputRecord> {
         let mut record = InputRecord::capture(path)?;
         if let Some(state) = &mut record.state {
-            if state.stamp.mtime_ns >= build_started_ns {
-                state.stamp.mtime_ns = i128::MIN;
-                state.sha256.clear();
-            }
+            state.unsettled = state.stamp.mtime_ns > build_started_ns;
         }
         Ok(record)
     }
@@ -131,6 +134,7 @@ impl InputRecord {
             state: Some(RecordedFile {
                 stamp,
                 sha256: String::new(),
+                unsettled: false,
             }),
         })
     }
@@ -183,6 +187,7 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
             (None, None) => None,
             (None, Some(_)) => Some(ChangeKind::Created),
             (Some(_), None) => Some(ChangeKind::Deleted),
+            (Some(recorded), Some(_)) if recorded.unsettled => Some(ChangeKind::Modified),
             (Some(recorded), Some(stamp)) if recorded.stamp == stamp => None,
             (Some(recorded), Some(stamp)) => match sha256_file(&record.path) {
                 Ok(hash) if hash == recorded.sha256 => {
@@ -194,16 +199,15 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
             },
         };
         if let Some(kind) = change {
-            // Only a file whose content we knew can be a restored old copy. A file recorded as
-            // "touched during the build" was seen by cargo, which dates its own records from
-            // the start of a build.
-            let content_was_known = record
-                .state
-                .as_ref()
-                .is_some_and(|recorded| !recorded.sha256.is_empty());
-            let older_than_build = content_was_known
-                && FileStamp::of(&record.path)
-                    .is_ok_and(|stamp| stamp.mtime_ns <= build_started_ns);
+            // A changed file that now carries an mtime from before the last build started (a
+            // restored copy) looks unchanged to cargo. An unsettled file that was not touched
+            // again does not: cargo dates its own records from the start of a build.
+            let older_than_build = match (&record.state, current) {
+                (Some(recorded), Some(stamp)) => {
+                    stamp != recorded.stamp && stamp.mtime_ns <= build_started_ns
+                }
+                _ => false,
+            };
             return Freshness::Stale(Change {
                 path: record.path.clone(),
                 kind,
@@ -335,8 +339,27 @@ mod tests {
         let file = dir.path().join("lib.rs");
         let started = filesystem_now(dir.path()).unwrap();
         fs::write(&file, "fn edited_while_cargo_ran() {}").unwrap();
+        let a_second_later =
+            UNIX_EPOCH + std::time::Duration::from_nanos(started as u64 + 1_000_000_000);
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(a_second_later)
+            .unwrap();
         let mut records = vec![InputRecord::capture_after_build(&file, started).unwrap()];
-        assert!(matches!(check(&mut records, started), Freshness::Stale(_)));
+        match check(&mut records, started) {
+            // cargo saw the edit (it dates its records from the build start): no mtime bump
+            Freshness::Stale(change) => assert!(!change.older_than_build),
+            Freshness::Fresh { .. } => panic!("an edit during the build must be rebuilt"),
+        }
+        // modified in the clock tick the build started in: settled (cargo reads much later)
+        let mut records =
+            vec![InputRecord::capture_after_build(&file, started + 1_000_000_000).unwrap()];
+        assert!(matches!(
+            check(&mut records, started),
+            Freshness::Fresh { .. }
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "develop.json";
 /// Bumped when the format changes, so older states are ignored.
-const STATE_FORMAT: u32 = 1;
+const STATE_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DevelopState {

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -309,9 +308,6 @@ def test_concurrent_develops_of_one_project_build_once(copy_fixture: CopyFixture
     source = copy_fixture("pyo3-pure")
     new_venv.maturin("develop", "-m", source / "Cargo.toml")
     set_value(source, 16)
-    # an edit within one file-system clock tick of a build's start is built once more, to be
-    # safe (it may have changed while cargo read it); keep this test about the lock
-    time.sleep(0.05)
     command = [str(MATURIN), "develop", "-m", str(source / "Cargo.toml")]
     processes = [
         subprocess.Popen(
