@@ -1,7 +1,7 @@
 //! `maturin build`, and the sdist round trip that `build --sdist` and `publish` share.
 
 use anyhow::{Context, Result};
-use maturin::{BuildOptions, BuildOrchestrator};
+use maturin::{BuildContext, BuildOptions, BuildOrchestrator};
 use std::path::PathBuf;
 
 /// `maturin build`
@@ -20,16 +20,26 @@ pub fn build(
     } else {
         None
     };
-    let context = options
-        .into_build_context()
-        .strip(strip)
-        .editable(false)
-        .pyproject_toml_path(unpacked.as_ref().map(|u| u.pyproject_toml.clone()))
-        .pgo(pgo)
-        .build()?;
+    let context = wheel_build_context(options, strip, unpacked.as_ref(), pgo)?;
     let wheels = BuildOrchestrator::new(&context).build_wheels()?;
     anyhow::ensure!(!wheels.is_empty(), "No wheels were built");
     Ok(())
+}
+
+/// The context of a (non-editable) wheel build, from the unpacked sdist when there is one.
+pub fn wheel_build_context(
+    options: BuildOptions,
+    strip: Option<bool>,
+    unpacked: Option<&UnpackedOwnSdist>,
+    pgo: bool,
+) -> Result<BuildContext> {
+    options
+        .into_build_context()
+        .strip(strip)
+        .editable(false)
+        .pyproject_toml_path(unpacked.map(|u| u.pyproject_toml.clone()))
+        .pgo(pgo)
+        .build()
 }
 
 /// An sdist built from the project and unpacked into a temporary directory, which lives as

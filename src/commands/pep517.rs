@@ -4,10 +4,7 @@
 use crate::cli::Pep517Command;
 use anyhow::{bail, Context, Result};
 use ignore::overrides::Override;
-use maturin::{
-    BuildContext, BuildOptions, BuildOrchestrator, CargoOptions, OutputOptions, PathWriter,
-    VirtualWriter,
-};
+use maturin::{BuildContext, BuildOptions, BuildOrchestrator, PathWriter, VirtualWriter};
 use std::collections::HashSet;
 
 pub fn pep517(command: Pep517Command) -> Result<()> {
@@ -72,37 +69,13 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
             sdist_directory,
             manifest_path,
         } => {
-            let options = BuildOptions {
-                output: OutputOptions {
-                    out: Some(sdist_directory),
-                    ..Default::default()
-                },
-                cargo: CargoOptions {
-                    manifest_path,
-                    // so that optional path dependencies are packaged too
-                    all_features: true,
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            let context = options
-                .into_build_context()
-                .strip(Some(false))
-                .editable(false)
-                .sdist_only(true)
-                .build()?;
-            let sdist = BuildOrchestrator::new(&context)
-                .build_source_distribution()?
-                .context("Failed to build source distribution, pyproject.toml not found")?;
+            // all features, so that optional path dependencies are packaged too
+            let sdist = super::sdist::write_sdist(manifest_path, Some(sdist_directory), true)?;
             let file_name = sdist
-                .path
                 .file_name()
                 .and_then(|name| name.to_str())
                 .with_context(|| {
-                    format!(
-                        "sdist path has no UTF-8 file name: {}",
-                        sdist.path.display()
-                    )
+                    format!("sdist path has no UTF-8 file name: {}", sdist.display())
                 })?;
             println!("{file_name}");
         }

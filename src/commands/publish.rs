@@ -1,6 +1,6 @@
 //! `maturin publish`
 
-use crate::commands::build::build_from_own_sdist;
+use crate::commands::build::{build_from_own_sdist, wheel_build_context};
 use anyhow::Result;
 use maturin::{BuildOptions, BuildOrchestrator, PublishOpt};
 
@@ -22,13 +22,7 @@ pub fn publish(
     } else {
         Some(build_from_own_sdist(&mut options, strip)?)
     };
-    let mut context = options
-        .into_build_context()
-        .strip(strip)
-        .editable(false)
-        .pyproject_toml_path(unpacked.as_ref().map(|u| u.pyproject_toml.clone()))
-        .pgo(pgo)
-        .build()?;
+    let mut context = wheel_build_context(options, strip, unpacked.as_ref(), pgo)?;
     let profile = context
         .project
         .cargo_options

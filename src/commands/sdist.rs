@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 pub fn sdist(manifest_path: Option<PathBuf>, out: Option<PathBuf>) -> Result<()> {
     // Optional path dependencies only end up in the sdist when their features are on.
     let all_features = has_local_path_dependencies(manifest_path.as_deref());
+    write_sdist(manifest_path, out, all_features)?;
+    Ok(())
+}
+
+/// Builds the project's source distribution into `out` (default: target/wheels) and
+/// returns its path.
+pub fn write_sdist(
+    manifest_path: Option<PathBuf>,
+    out: Option<PathBuf>,
+    all_features: bool,
+) -> Result<PathBuf> {
     let options = BuildOptions {
         output: OutputOptions {
             out,
@@ -25,10 +36,10 @@ pub fn sdist(manifest_path: Option<PathBuf>, out: Option<PathBuf>) -> Result<()>
         .editable(false)
         .sdist_only(true)
         .build()?;
-    BuildOrchestrator::new(&context)
+    let sdist = BuildOrchestrator::new(&context)
         .build_source_distribution()?
         .context("Failed to build source distribution, pyproject.toml not found")?;
-    Ok(())
+    Ok(sdist.path)
 }
 
 /// Whether the crate depends on crates by local path. When cargo metadata cannot be read the
