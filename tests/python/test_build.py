@@ -148,3 +148,13 @@ def test_wheel_for_another_interpreter(copy_fixture: Callable[[str], Path], tmp_
     assert "cp38" in wheel.name
     venv38.pip("install", "--quiet", wheel)
     assert_installed_project_works(venv38, project)
+
+
+def test_pep517_write_sdist_prints_the_file_name(copy_fixture: Callable[[str], Path], tmp_path: Path) -> None:
+    source = copy_fixture("workspace")
+    result = run(
+        [MATURIN, "pep517", "write-sdist", "--sdist-directory", tmp_path, "-m", source / "py/Cargo.toml"]
+    )
+    name = result.stdout.strip().splitlines()[-1]
+    assert name == "workspace_py-0.1.0.tar.gz"
+    assert (tmp_path / name).is_file()
