@@ -215,8 +215,14 @@ impl Installer {
             format!("failed to run {name} to install the project's dependencies")
         })?;
         if !status.success() {
+            let hint = if plan.groups.is_empty() {
+                ""
+            } else {
+                " (installing dependency groups needs pip >= 25.1 or uv: \
+                 `python -m pip install -U pip`, or `maturin develop --uv`)"
+            };
             bail!(
-                "{name} install of the project's dependencies failed ({status}): {}",
+                "{name} install of the project's dependencies failed ({status}): {}{hint}",
                 args.join(" ")
             );
         }

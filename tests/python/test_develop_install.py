@@ -321,3 +321,24 @@ def test_concurrent_develops_of_one_project_build_once(copy_fixture: CopyFixture
     assert sum("Installed pyo3-pure" in stderr for stderr in stderrs) == 1, stderrs
     assert sum("is up to date" in stderr for stderr in stderrs) == 3, stderrs
     assert pure_value(new_venv) == "16"
+
+
+def test_extras_and_dev_group_are_installed_once(copy_fixture: CopyFixture, new_venv: Venv) -> None:
+    source = copy_fixture("pyo3-pure")
+    pyproject = source / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + '\n[project.optional-dependencies]\nsix = ["six>=1.10"]\n'
+        + '\n[dependency-groups]\ndev = ["tomli>=1.1"]\n'
+    )
+    too_old = new_venv.maturin("develop", "--extras", "six", "-m", source / "Cargo.toml", check=False)
+    if "no such option: --group" in too_old.stderr:  # the venv's bundled pip predates PEP 735
+        assert "needs pip >= 25.1 or uv" in too_old.stderr
+        new_venv.pip("install", "--quiet", "--upgrade", "pip>=25.1")
+    first = new_venv.maturin("develop", "--extras", "six", "-m", source / "Cargo.toml")
+    assert "Installing dependencies with pip: six>=1.10 --group" in first.stderr
+    new_venv.python_code("import six, tomli")
+    set_value(source, 17)
+    again = new_venv.maturin("develop", "--extras", "six", "-m", source / "Cargo.toml")
+    assert "Installing dependencies" not in again.stderr
+    assert pure_value(new_venv) == "17"
