@@ -13,8 +13,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use dependencies::{InstalledDistributions, Installer};
 use fs4::fs_std::FileExt;
 use maturin::{
-    BuildContext, BuildOptions, BuildOrchestrator, CargoOptions, DevelopOptions, OutputOptions,
-    PlatformOptions, PlatformTag, PythonOptions, Target,
+    BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
+    OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
 use state::DevelopState;
 use std::path::{Path, PathBuf};
@@ -111,7 +111,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     let mut timings = Timings::default();
     let check_started = Instant::now();
     let loaded = DevelopState::load(&state_dir);
-    let settings_changed = loaded.is_some();
+    let developed_before = loaded.is_some();
     let previous = loaded.filter(|state| state.settings == settings);
     let reason = match &previous {
         Some(state) if !request.options.skip_install => {
@@ -140,7 +140,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             }
         }
         Some(_) => "--skip-install always builds".to_string(),
-        None if settings_changed => {
+        None if developed_before => {
             "the settings changed since the last develop (flags, interpreter or build \
              environment variables)"
                 .to_string()
@@ -156,28 +156,10 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     let wheel_dir = tempfile::TempDir::new().context("Failed to create temporary directory")?;
     let context = build_context(&options, &python, wheel_dir.path())?;
     timings.resolve = resolve_started.elapsed();
-
-    let facts = interpreter::probe(&python, &cache)?;
-    if !options.skip_install {
-        let installed = InstalledDistributions::scan(&[&facts.purelib, &facts.platlib]);
-        let plan = dependencies::plan(
-            &context,
-            &options.extras,
-            &options.group,
-            &facts.marker_environment()?,
-            &installed,
-        )?;
-        if !plan.is_empty() {
-            Installer::choose(options.uv, options.pip_path.clone(), &request.environment)?
-                .install(&python, &request.environment, &plan)?;
-        }
-    }
-
-    let compile_started = Instant::now();
-    let wheels = BuildOrchestrator::new(&context).build_wheels()?;
-    timings.compile = compile_started.elapsed();
     let metadata = &context.project.metadata24;
+
     if options.skip_install {
+        build_wheels(&context, &mut timings)?;
         timings.total = started.elapsed();
         return Ok(DevelopOutcome {
             action: DevelopAction::BuiltOnly,
@@ -189,6 +171,25 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             timings,
         });
     }
+
+    // The interpreter's install scheme and markers are only needed to install.
+    let facts = interpreter::probe(&python, &cache)?;
+    let installed = InstalledDistributions::scan(&[&facts.purelib, &facts.platlib]);
+    let plan = dependencies::plan(
+        &context,
+        &options.extras,
+        &options.group,
+        &facts.marker_environment()?,
+        &installed,
+    )?;
+    if !plan.is_empty() {
+        Installer::choose(options.uv, options.pip_path.clone(), &request.environment)?.install(
+            &python,
+            &request.environment,
+            &plan,
+        )?;
+    }
+    let wheels = build_wheels(&context, &mut timings)?;
 
     let install_started = Instant::now();
     let project_dir = context
@@ -231,6 +232,13 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         inputs,
         timings,
     })
+}
+
+fn build_wheels(context: &BuildContext, timings: &mut Timings) -> Result<Vec<BuiltWheel>> {
+    let compile_started = Instant::now();
+    let wheels = BuildOrchestrator::new(context).build_wheels()?;
+    timings.compile = compile_started.elapsed();
+    Ok(wheels)
 }
 
 /// Settings as upstream develop turns them into a build: the environment's interpreter, the
@@ -289,12 +297,12 @@ fn build_context(
 fn project_key(options: &DevelopOptions) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
     Ok(match &options.cargo_options.manifest_path {
-        Some(manifest) => dunce_canonical(&cwd.join(manifest)),
-        None => dunce_canonical(&cwd),
+        Some(manifest) => canonical_or_as_given(&cwd.join(manifest)),
+        None => canonical_or_as_given(&cwd),
     })
 }
 
-fn dunce_canonical(path: &Path) -> PathBuf {
+fn canonical_or_as_given(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
