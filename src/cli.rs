@@ -45,8 +45,13 @@ pub struct DevelopCommand {
     pub options: DevelopOptions,
     /// Install the built wheel with pip (or uv) as upstream maturin does, instead of writing
     /// it into the environment directly. Slower; for comparison and as an escape hatch.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "with_hook")]
     pub upstream_install: bool,
+    /// Also install an import hook for this project: from then on, importing it rebuilds it
+    /// first (in-process, with these same flags) when a Rust input changed. A develop without
+    /// this flag removes the hook again.
+    #[arg(long)]
+    pub with_hook: bool,
 }
 
 /// `--strip`, which upstream shares between `build` and the pep517 commands.

@@ -9,7 +9,6 @@ pub mod cli;
 pub mod commands;
 pub mod develop;
 pub mod environment;
-pub mod fingerprint;
 pub mod import_hook_cli;
 pub mod interpreter;
 pub mod logging;
@@ -17,6 +16,7 @@ pub mod version;
 pub mod wheel_install;
 
 pub use maturin;
+pub use maturin_hook_freshness::fingerprint;
 
 use anyhow::Result;
 use cli::{Cli, Command};

@@ -6,7 +6,8 @@ use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
 
 /// Logs to stderr: stdout carries results (the pep517 commands print paths there).
-/// `RUST_LOG` takes precedence over the verbosity flag.
+/// `RUST_LOG` takes precedence over the verbosity flag. Also records the cargo commands that
+/// maturin runs, whatever the log level (see `develop::capture_layer`).
 pub fn init(verbose: u8) -> Result<()> {
     let default_directive: Directive = match verbose {
         // `-v` only makes cargo verbose
@@ -24,6 +25,7 @@ pub fn init(verbose: u8) -> Result<()> {
         .with_span_events(FmtSpan::CLOSE);
     tracing_subscriber::registry()
         .with(layer.with_filter(filter))
+        .with(crate::develop::capture_layer())
         .init();
     Ok(())
 }

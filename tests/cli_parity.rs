@@ -70,7 +70,10 @@ fn build_flags_are_build_options_plus_binary_flags() {
 fn develop_flags_are_develop_options_plus_ours() {
     assert_flags(
         &["develop"],
-        with(flags_of::<DevelopOptions>(), &["--upstream-install"]),
+        with(
+            flags_of::<DevelopOptions>(),
+            &["--upstream-install", "--with-hook"],
+        ),
     );
 }
 

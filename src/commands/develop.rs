@@ -11,6 +11,8 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         options: command.options,
         environment,
         upstream_install: command.upstream_install,
+        hook_args: command.with_hook.then(develop_arguments),
+        state_dir: None,
     })?;
     if outcome.action == DevelopAction::UpToDate {
         eprintln!(
@@ -23,4 +25,20 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
     }
     tracing::debug!("develop: {outcome:?}");
     Ok(())
+}
+
+/// The arguments given after `develop` (or its alias `dev`), minus `--with-hook`: the settings
+/// the import hook rebuilds with.
+fn develop_arguments() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let start = args
+        .iter()
+        .skip(1)
+        .position(|arg| arg == "develop" || arg == "dev")
+        .map_or(args.len(), |index| index + 2);
+    args[start..]
+        .iter()
+        .filter(|arg| *arg != "--with-hook")
+        .cloned()
+        .collect()
 }

@@ -2,21 +2,26 @@
 //! for the project), install missing dependencies with pip or uv, and remember the build's
 //! inputs so that an unchanged project costs a few stats the next time.
 
+mod build_plan;
 mod dependencies;
+pub mod hook;
 mod state;
 
+pub use build_plan::capture_layer;
+
 use crate::build_cache::BuildCache;
-use crate::fingerprint::{self, Change, Freshness};
+use crate::fingerprint;
 use crate::interpreter;
 use crate::wheel_install::{self, InstallRequest};
 use anyhow::{anyhow, bail, Context, Result};
 use dependencies::{InstalledDistributions, Installer};
-use fs4::fs_std::FileExt;
 use maturin::{
     BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
     OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
-use state::DevelopState;
+use maturin_hook_freshness::lock::ProjectLock;
+use maturin_hook_freshness::quick_rebuild;
+use state::{DevelopState, Scope, Verdict};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -28,6 +33,12 @@ pub struct DevelopRequest {
     pub environment: PathBuf,
     /// Install the built wheel with pip/uv as upstream maturin does.
     pub upstream_install: bool,
+    /// `--with-hook`: the develop arguments the import hook rebuilds with (`None`: no hook,
+    /// and a hook of an earlier develop is removed).
+    pub hook_args: Option<Vec<String>>,
+    /// Where the build state lives; by default derived from the environment and the project
+    /// as named on the command line (the import hook passes the one it was installed with).
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +48,9 @@ pub enum DevelopAction {
     /// Built and installed; `metadata_changed` is false when only the extension (or binary)
     /// was replaced and the dist-info was left alone.
     Installed { metadata_changed: bool },
+    /// Only Rust sources changed: cargo was run again as the last build ran it and the new
+    /// extension (or binary) replaced the installed one; nothing else was touched.
+    Rebuilt,
     /// `--skip-install`: built in place only.
     BuiltOnly,
     /// `--upstream-install`: maturin's own pip/uv based develop.
@@ -55,6 +69,8 @@ pub struct DevelopOutcome {
     pub written: Vec<PathBuf>,
     /// The files the build read, as recorded for the next freshness check.
     pub inputs: Vec<PathBuf>,
+    /// What cargo printed on stderr (its warnings), when it was captured (quick rebuilds).
+    pub cargo_output: Option<String>,
     pub timings: Timings,
 }
 
@@ -87,6 +103,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             version: None,
             written: Vec::new(),
             inputs: Vec::new(),
+            cargo_output: None,
             timings: Timings {
                 total: started.elapsed(),
                 ..Timings::default()
@@ -103,42 +120,75 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         );
     }
     let cache = BuildCache::for_environment(&request.environment);
-    let project_key = project_key(&request.options)?;
-    let settings = settings_key(&request.options, &python);
-    let state_dir = cache.project_dir("develop", &project_key);
-    let _lock = lock_project(&state_dir)?;
+    let state_dir = match &request.state_dir {
+        Some(dir) => dir.clone(),
+        None => cache.project_dir("develop", &project_key(&request.options)?),
+    };
+    let settings = settings_key(&request.options, &python, request.hook_args.is_some());
+    let _lock = ProjectLock::acquire(&state_dir, None, |lock| {
+        eprintln!(
+            "⏳ Waiting for another build of this project to finish ({} is locked)",
+            lock.display()
+        )
+    })?;
 
     let mut timings = Timings::default();
     let check_started = Instant::now();
     let loaded = DevelopState::load(&state_dir);
     let developed_before = loaded.is_some();
     let previous = loaded.filter(|state| state.settings == settings);
-    let reason = match &previous {
-        Some(state) if !request.options.skip_install => {
-            let mut state = state.clone();
-            match state.check() {
-                Freshness::Fresh { restamped } => {
-                    if restamped {
-                        state.save(&cache, &state_dir)?;
-                    }
-                    timings.freshness_check = check_started.elapsed();
-                    timings.total = started.elapsed();
-                    return Ok(DevelopOutcome {
-                        action: DevelopAction::UpToDate,
-                        reason: None,
-                        project_name: Some(state.name.clone()),
-                        version: Some(state.version.clone()),
-                        written: Vec::new(),
-                        inputs: state.input_paths(),
-                        timings,
-                    });
+    let reason = match previous {
+        Some(mut state) if !request.options.skip_install => match state.check() {
+            Verdict::Fresh { restamped } => {
+                if restamped {
+                    state.save(&state_dir)?;
                 }
-                Freshness::Stale(change) => {
-                    make_cargo_see(&change)?;
-                    change.to_string()
-                }
+                timings.freshness_check = check_started.elapsed();
+                timings.total = started.elapsed();
+                return Ok(DevelopOutcome {
+                    action: DevelopAction::UpToDate,
+                    reason: None,
+                    project_name: Some(state.name.clone()),
+                    version: Some(state.version.clone()),
+                    written: Vec::new(),
+                    inputs: state.input_paths(),
+                    cargo_output: None,
+                    timings,
+                });
             }
-        }
+            Verdict::Stale {
+                reason,
+                scope: Scope::RustOnly,
+                changes,
+            } => {
+                timings.freshness_check = check_started.elapsed();
+                eprintln!("🔁 Rebuilding {}: {reason}", state.name);
+                let compile_started = Instant::now();
+                let rebuilt = quick_rebuild::rebuild(&mut state, &state_dir, &changes)?;
+                timings.compile = compile_started.elapsed();
+                eprintln!(
+                    "🛠 Replaced the compiled module of {}-{}",
+                    state.name, state.version
+                );
+                timings.total = started.elapsed();
+                return Ok(DevelopOutcome {
+                    action: DevelopAction::Rebuilt,
+                    reason: Some(reason),
+                    project_name: Some(state.name.clone()),
+                    version: Some(state.version.clone()),
+                    written: rebuilt.written,
+                    inputs: state.input_paths(),
+                    cargo_output: Some(rebuilt.diagnostics),
+                    timings,
+                });
+            }
+            Verdict::Stale {
+                reason, changes, ..
+            } => {
+                maturin_hook_freshness::state::make_cargo_see(&changes)?;
+                reason
+            }
+        },
         Some(_) => "--skip-install always builds".to_string(),
         None if developed_before => {
             "the settings changed since the last develop (flags, interpreter or build \
@@ -168,6 +218,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             version: Some(metadata.version.to_string()),
             written: Vec::new(),
             inputs: Vec::new(),
+            cargo_output: None,
             timings,
         });
     }
@@ -189,7 +240,21 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             &plan,
         )?;
     }
-    let wheels = build_wheels(&context, &mut timings)?;
+    let hook_file = match &request.hook_args {
+        Some(args) => Some(hook::pth_file(
+            &context,
+            &facts,
+            &hook::HookConfig {
+                args: args.clone(),
+                cwd: std::env::current_dir().context("Failed to detect the current directory")?,
+                manifest_path: context.project.manifest_path.clone(),
+                environment: request.environment.clone(),
+                state_dir: state_dir.clone(),
+            },
+        )?),
+        None => None,
+    };
+    let (wheels, cargo_commands) = build_wheels(&context, &mut timings)?;
 
     let install_started = Instant::now();
     let project_dir = context
@@ -207,6 +272,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             paths: &paths,
             editable_project_dir: Some(project_dir),
             installer: "maturin",
+            extra_root_files: hook_file.as_slice(),
         })
         .with_context(|| format!("failed to install {}", wheel.path.display()))?;
         for warning in &report.warnings {
@@ -219,9 +285,15 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     timings.install = install_started.elapsed();
     eprintln!("🛠 Installed {}-{}", metadata.name, metadata.version);
 
-    let state = DevelopState::capture(&context, settings, build_started_ns, installed_files)?;
+    let state = state::capture(
+        &context,
+        settings,
+        build_started_ns,
+        &cargo_commands,
+        installed_files,
+    )?;
     let inputs = state.input_paths();
-    state.save(&cache, &state_dir)?;
+    state.save(&state_dir)?;
     timings.total = started.elapsed();
     Ok(DevelopOutcome {
         action: DevelopAction::Installed { metadata_changed },
@@ -230,15 +302,20 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         version: Some(metadata.version.to_string()),
         written,
         inputs,
+        cargo_output: None,
         timings,
     })
 }
 
-fn build_wheels(context: &BuildContext, timings: &mut Timings) -> Result<Vec<BuiltWheel>> {
+/// Builds the wheel(s); also returns the cargo commands maturin ran, for a later replay.
+fn build_wheels(
+    context: &BuildContext,
+    timings: &mut Timings,
+) -> Result<(Vec<BuiltWheel>, Vec<String>)> {
     let compile_started = Instant::now();
-    let wheels = BuildOrchestrator::new(context).build_wheels()?;
+    let (wheels, commands) = build_plan::capture(|| BuildOrchestrator::new(context).build_wheels());
     timings.compile = compile_started.elapsed();
-    Ok(wheels)
+    Ok((wheels?, commands))
 }
 
 /// Settings as upstream develop turns them into a build: the environment's interpreter, the
@@ -306,20 +383,9 @@ fn canonical_or_as_given(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Variables with a build-relevant prefix that do not change what is built.
-const IGNORED_VARIABLES: &[&str] = &[
-    crate::build_cache::BUILD_DIR_ENV,
-    "RUST_LOG",
-    "RUST_BACKTRACE",
-    "CARGO_TERM_COLOR",
-    "CARGO_TERM_VERBOSE",
-    "CARGO_TERM_QUIET",
-    "CARGO_TERM_PROGRESS_WHEN",
-];
-
-/// Everything besides file contents that decides what a build produces. Environment
-/// variables that cargo, rustc, pyo3 or maturin read are part of it.
-fn settings_key(options: &DevelopOptions, python: &Path) -> String {
+/// The settings that decide what a build produces, besides file contents and the environment
+/// variables (which the state records on its own, see `build_environment`).
+fn settings_key(options: &DevelopOptions, python: &Path, with_hook: bool) -> String {
     // Destructured so that a new upstream option cannot be forgotten here.
     let DevelopOptions {
         bindings,
@@ -335,60 +401,19 @@ fn settings_key(options: &DevelopOptions, python: &Path) -> String {
         compression,
         generate_stubs,
     } = options;
-    // How chatty cargo is does not change what it builds.
+    // How chatty cargo is does not change what it builds; the manifest path names the
+    // project, whose state this is (the import hook names it absolutely, the command line
+    // may not name it at all).
     let mut cargo = cargo_options.clone();
+    cargo.manifest_path = None;
     cargo.verbose = 0;
     cargo.quiet = false;
     cargo.color = None;
-    let mut key = format!(
-        "maturin-hook {}\npython {}\n{cargo:?}\n\
+    let key = format!(
+        "maturin-hook {}\npython {}\nhook {with_hook}\n{cargo:?}\n\
          {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n",
         crate::version::VERSION,
         python.display(),
     );
-    let mut variables: Vec<(String, String)> = std::env::vars()
-        .filter(|(name, _)| {
-            [
-                "CARGO_", "RUST", "PYO3_", "MATURIN_", "CC", "CFLAGS", "LDFLAGS",
-            ]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-                && !IGNORED_VARIABLES.contains(&name.as_str())
-        })
-        .collect();
-    variables.sort();
-    for (name, value) in variables {
-        key.push_str(&format!("{name}={value}\n"));
-    }
     crate::build_cache::short_hash(key.as_bytes())
-}
-
-/// cargo compares a source's mtime with its own artifacts: a changed file that carries an old
-/// mtime (a restored copy) would look fresh to it, so give it a current one.
-fn make_cargo_see(change: &Change) -> Result<()> {
-    if change.older_than_build && change.path.is_file() {
-        tracing::debug!("bumping the mtime of {} for cargo", change.path.display());
-        fingerprint::bump_mtime(&change.path)?;
-    }
-    Ok(())
-}
-
-/// One develop of a project at a time per environment; waiters then find it up to date.
-fn lock_project(state_dir: &Path) -> Result<std::fs::File> {
-    std::fs::create_dir_all(state_dir).with_context(|| {
-        format!(
-            "cannot create the build cache directory {}",
-            state_dir.display()
-        )
-    })?;
-    let path = state_dir.join("lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    file.lock_exclusive()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(file)
 }

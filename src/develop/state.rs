@@ -1,132 +1,98 @@
-//! What a develop remembers about its build: the settings, every input the build read and
-//! every file it installed, so the next develop can tell, from stats alone, that nothing changed.
+//! Recording a full build: the inputs maturin's build read (from cargo's dep-info and the
+//! project's manifests), the files it installed and the plan to replay its cargo commands,
+//! as a [`DevelopState`] of the light crate, which checks it later.
 
-use crate::build_cache::BuildCache;
-use crate::fingerprint::{self, Freshness, InputRecord};
+use super::build_plan;
+use crate::fingerprint::{self, InputRecord};
 use anyhow::Result;
 use maturin::BuildContext;
-use serde::{Deserialize, Serialize};
+pub use maturin_hook_freshness::state::{DevelopState, Scope, Verdict};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-const STATE_FILE: &str = "develop.json";
-/// Bumped when the format changes, so older states are ignored.
-const STATE_FORMAT: u32 = 2;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DevelopState {
-    format: u32,
-    pub settings: String,
-    pub name: String,
-    pub version: String,
+/// Records the build that `context` just made (cargo ran `cargo_commands`) and the files
+/// installed from it.
+pub fn capture(
+    context: &BuildContext,
+    settings: String,
     build_started_ns: i128,
-    inputs: Vec<InputRecord>,
-    /// Installed files (stat only: we wrote them).
-    outputs: Vec<InputRecord>,
-}
-
-impl DevelopState {
-    pub fn load(state_dir: &Path) -> Option<DevelopState> {
-        let bytes = std::fs::read(state_dir.join(STATE_FILE)).ok()?;
-        serde_json::from_slice::<DevelopState>(&bytes)
-            .ok()
-            .filter(|state| state.format == STATE_FORMAT)
-    }
-
-    pub fn save(&self, cache: &BuildCache, state_dir: &Path) -> Result<()> {
-        cache.write_json(&state_dir.join(STATE_FILE), self)
-    }
-
-    pub fn check(&mut self) -> Freshness {
-        let started = self.build_started_ns;
-        match fingerprint::check(&mut self.inputs, started) {
-            Freshness::Fresh { restamped } => {
-                match fingerprint::check(&mut self.outputs, started) {
-                    Freshness::Fresh { .. } => Freshness::Fresh { restamped },
-                    stale => stale,
-                }
-            }
-            stale => stale,
-        }
-    }
-
-    pub fn input_paths(&self) -> Vec<PathBuf> {
-        self.inputs
-            .iter()
-            .map(|record| record.path.clone())
-            .collect()
-    }
-
-    /// Records the build that `context` just made and the files installed from it.
-    pub fn capture(
-        context: &BuildContext,
-        settings: String,
-        build_started_ns: i128,
-        installed_files: Vec<PathBuf>,
-    ) -> Result<DevelopState> {
-        let inputs = build_inputs(context)?
+    cargo_commands: &[String],
+    installed_files: Vec<PathBuf>,
+) -> Result<DevelopState> {
+    let dep_info = dep_info_files(context);
+    let mut excluded_roots = immutable_roots();
+    excluded_roots.push(context.project.target_dir.clone());
+    let record = |paths: &BTreeSet<PathBuf>| {
+        paths
             .iter()
             .map(|path| InputRecord::capture_after_build(path, build_started_ns))
-            .collect::<Result<Vec<_>>>()?;
-        let outputs = installed_files
-            .iter()
-            .chain(in_source_extension(context).as_ref())
-            .map(|path| InputRecord::stamp_only(path))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(DevelopState {
-            format: STATE_FORMAT,
-            settings,
-            name: context.project.metadata24.name.clone(),
-            version: context.project.metadata24.version.to_string(),
-            build_started_ns,
-            inputs,
-            outputs,
-        })
-    }
+            .collect::<Result<Vec<_>>>()
+    };
+    let sources = record(&fingerprint::inputs_from_dep_info(
+        &dep_info,
+        &excluded_roots,
+    )?)?;
+    let manifests = record(&manifests(context))?;
+    let outputs: Vec<PathBuf> = installed_files
+        .into_iter()
+        .chain(in_source_extension(context))
+        .collect();
+    let quick_rebuild =
+        build_plan::plan(context, cargo_commands, &outputs, dep_info, excluded_roots);
+    let outputs = outputs
+        .iter()
+        .map(|path| InputRecord::stamp_only(path))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(DevelopState::new(
+        settings,
+        context.project.metadata24.name.clone(),
+        context.project.metadata24.version.to_string(),
+        build_started_ns,
+        sources,
+        manifests,
+        outputs,
+        quick_rebuild,
+    ))
 }
 
-/// Everything the build read: cargo's dep-info of each compiled target (sources of the crate,
-/// its path dependencies and workspace members, `include_str!` files, build scripts and their
-/// rerun-if-changed files), every local Cargo.toml, Cargo.lock, pyproject.toml, and the cargo
-/// configuration and toolchain files that could apply, present or not.
-fn build_inputs(context: &BuildContext) -> Result<BTreeSet<PathBuf>> {
-    let project = &context.project;
-    let mut inputs = BTreeSet::new();
-    let immutable = immutable_roots();
+/// cargo's dep-info file of each compiled target: everything the compiler read for it (its
+/// sources, path dependencies and workspace members, `include_str!` files, build scripts and
+/// their rerun-if-changed files).
+fn dep_info_files(context: &BuildContext) -> Vec<PathBuf> {
     let profile_dir = profile_dir(context);
-    for target in &project.compile_targets {
-        let file_stem = if target.is_bin() {
-            target.name.clone()
-        } else {
-            format!("lib{}", target.name.replace('-', "_"))
-        };
-        let dep_info = profile_dir.join(format!("{file_stem}.d"));
-        let content = std::fs::read_to_string(&dep_info).map_err(|error| {
-            anyhow::anyhow!(
-                "cannot read cargo's dep-info file {}: {error}",
-                dep_info.display()
-            )
-        })?;
-        inputs.extend(
-            fingerprint::parse_dep_info(&content)
-                .into_iter()
-                .filter(|path| !immutable.iter().any(|root| path.starts_with(root)))
-                .filter(|path| !path.starts_with(&project.target_dir)),
-        );
-    }
+    context
+        .project
+        .compile_targets
+        .iter()
+        .map(|target| {
+            let file_stem = if target.is_bin() {
+                target.name.clone()
+            } else {
+                format!("lib{}", target.name.replace('-', "_"))
+            };
+            profile_dir.join(format!("{file_stem}.d"))
+        })
+        .collect()
+}
+
+/// Every local Cargo.toml, Cargo.lock, pyproject.toml, and the cargo configuration and
+/// toolchain files that could apply, present or not.
+fn manifests(context: &BuildContext) -> BTreeSet<PathBuf> {
+    let project = &context.project;
     let metadata = &project.cargo_metadata;
-    for package in &metadata.packages {
-        if package.source.is_none() {
-            inputs.insert(package.manifest_path.clone().into_std_path_buf());
-        }
-    }
-    inputs.insert(
+    let mut manifests: BTreeSet<PathBuf> = metadata
+        .packages
+        .iter()
+        .filter(|package| package.source.is_none())
+        .map(|package| package.manifest_path.clone().into_std_path_buf())
+        .collect();
+    manifests.insert(
         metadata
             .workspace_root
             .join("Cargo.lock")
             .into_std_path_buf(),
     );
-    inputs.insert(project.pyproject_toml_path.clone());
+    manifests.insert(project.pyproject_toml_path.clone());
     for dir in project.project_layout.project_root.ancestors() {
         for name in [
             ".cargo/config.toml",
@@ -134,17 +100,17 @@ fn build_inputs(context: &BuildContext) -> Result<BTreeSet<PathBuf>> {
             "rust-toolchain.toml",
             "rust-toolchain",
         ] {
-            inputs.insert(dir.join(name));
+            manifests.insert(dir.join(name));
         }
     }
     if let Some(cargo_home) = cargo_home() {
-        inputs.insert(cargo_home.join("config.toml"));
+        manifests.insert(cargo_home.join("config.toml"));
     }
-    Ok(inputs)
+    manifests
 }
 
 /// Where cargo writes the artifacts of this build's profile.
-fn profile_dir(context: &BuildContext) -> PathBuf {
+pub(super) fn profile_dir(context: &BuildContext) -> PathBuf {
     let options = &context.project.cargo_options;
     let profile = match options.profile.as_deref() {
         None | Some("dev") | Some("test") => "debug",

@@ -99,6 +99,9 @@ pub struct InstallRequest<'a> {
     pub editable_project_dir: Option<&'a Path>,
     /// Written to the dist-info's `INSTALLER` file, e.g. `"maturin"`.
     pub installer: &'a str,
+    /// Files (name, content) installed into the wheel's root directory besides its own, and
+    /// listed in RECORD like them (the import hook's `.pth`).
+    pub extra_root_files: &'a [(String, Vec<u8>)],
 }
 
 /// What an install did. All paths are absolute.
@@ -387,7 +390,7 @@ fn plan_files<'w>(
     wheel: &'w Wheel,
     paths: &EnvironmentPaths,
     dist_info_dir: &Path,
-    request: &InstallRequest,
+    request: &InstallRequest<'w>,
 ) -> Result<Vec<Planned<'w>>> {
     let root = if wheel.root_is_purelib {
         &paths.purelib
@@ -472,6 +475,16 @@ fn plan_files<'w>(
             FileMode::Script,
             false,
         ));
+    }
+
+    for (name, content) in request.extra_root_files {
+        payload.push(Planned {
+            dest: root.join(name),
+            hash: record::hash(content),
+            content: Cow::Borrowed(content),
+            mode: FileMode::Regular,
+            in_dist_info: false,
+        });
     }
 
     let mut own = vec![

@@ -33,6 +33,7 @@ impl TestEnv {
             paths: &self.paths,
             editable_project_dir: Some(&project),
             installer: "maturin",
+            extra_root_files: &[],
         })
     }
 
@@ -461,6 +462,7 @@ fn non_editable_install_has_no_direct_url() {
         paths: &env.paths,
         editable_project_dir: None,
         installer: "maturin",
+        extra_root_files: &[],
     })
     .unwrap();
     let direct_url = env.site().join("foo-1.0.dist-info/direct_url.json");
@@ -484,6 +486,7 @@ fn same_files_through_a_symlinked_directory_are_not_stale() {
         paths: &paths,
         editable_project_dir: Some(&env.dir.path().join("project")),
         installer: "maturin",
+        extra_root_files: &[],
     })
     .unwrap();
     assert!(report.removed.is_empty(), "{:?}", report.removed);

@@ -94,7 +94,7 @@ def help_flags(binary: Path, command: list) -> set[str]:
 
 
 # Flags we add to upstream commands (documented in the README).
-OUR_EXTRA_FLAGS = {"develop": {"--upstream-install"}, "dev": {"--upstream-install"}}
+OUR_EXTRA_FLAGS = {"develop": {"--upstream-install", "--with-hook"}, "dev": {"--upstream-install", "--with-hook"}}
 
 
 @pytest.mark.parametrize("command", UPSTREAM_COMMANDS, ids=" ".join)

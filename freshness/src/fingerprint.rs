@@ -168,22 +168,23 @@ impl std::fmt::Display for Change {
     }
 }
 
-pub enum Freshness {
-    /// Nothing changed. `restamped` is true when some inputs were touched without a content
-    /// change and their records were updated (worth saving, to keep the next check stat-only).
-    Fresh {
-        restamped: bool,
-    },
-    Stale(Change),
+/// What a check found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Some inputs were touched without a content change and their records were updated
+    /// (worth saving, to keep the next check stat-only).
+    pub restamped: bool,
+    /// Every input whose content changed, appeared or disappeared.
+    pub changes: Vec<Change>,
 }
 
 /// Checks `records` against the file system, updating the stamps of touched-but-identical
-/// files. Stops at the first real change.
-pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
-    let mut restamped = false;
+/// files.
+pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Checked {
+    let mut checked = Checked::default();
     for record in records.iter_mut() {
         let current = FileStamp::of(&record.path).ok();
-        let change = match (&mut record.state, current) {
+        let kind = match (&mut record.state, current) {
             (None, None) => None,
             (None, Some(_)) => Some(ChangeKind::Created),
             (Some(_), None) => Some(ChangeKind::Deleted),
@@ -192,13 +193,13 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
             (Some(recorded), Some(stamp)) => match sha256_file(&record.path) {
                 Ok(hash) if hash == recorded.sha256 => {
                     recorded.stamp = stamp;
-                    restamped = true;
+                    checked.restamped = true;
                     None
                 }
                 _ => Some(ChangeKind::Modified),
             },
         };
-        if let Some(kind) = change {
+        if let Some(kind) = kind {
             // A changed file that now carries an mtime from before the last build started (a
             // restored copy) looks unchanged to cargo. An unsettled file that was not touched
             // again does not: cargo dates its own records from the start of a build.
@@ -208,14 +209,14 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Freshness {
                 }
                 _ => false,
             };
-            return Freshness::Stale(Change {
+            checked.changes.push(Change {
                 path: record.path.clone(),
                 kind,
                 older_than_build,
             });
         }
     }
-    Freshness::Fresh { restamped }
+    checked
 }
 
 /// The current time as the file system records it (its clock can be coarser than the system
@@ -273,6 +274,24 @@ pub fn parse_dep_info(content: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The local files listed in `dep_info` files, minus those under `excluded_roots`.
+pub fn inputs_from_dep_info(
+    dep_info: &[PathBuf],
+    excluded_roots: &[PathBuf],
+) -> Result<std::collections::BTreeSet<PathBuf>> {
+    let mut inputs = std::collections::BTreeSet::new();
+    for file in dep_info {
+        let content = fs::read_to_string(file)
+            .with_context(|| format!("cannot read cargo's dep-info file {}", file.display()))?;
+        inputs.extend(
+            parse_dep_info(&content)
+                .into_iter()
+                .filter(|path| !excluded_roots.iter().any(|root| path.starts_with(root))),
+        );
+    }
+    Ok(inputs)
+}
+
 /// Splits `target: deps` at the first colon that is not part of an escaped path or a
 /// Windows drive letter.
 fn split_rule(line: &str) -> Option<(&str, &str)> {
@@ -314,23 +333,18 @@ mod tests {
         fs::write(&file, "fn a() {}").unwrap();
         let mut records = vec![InputRecord::capture(&file).unwrap()];
         let started = nanos_since_epoch(SystemTime::now());
-        assert!(matches!(
-            check(&mut records, started),
-            Freshness::Fresh { restamped: false }
-        ));
+        let checked = check(&mut records, started);
+        assert!(checked.changes.is_empty() && !checked.restamped);
 
         bump_mtime(&file).unwrap();
         fs::write(&file, "fn a() {}").unwrap();
-        assert!(matches!(
-            check(&mut records, started),
-            Freshness::Fresh { .. }
-        ));
+        let checked = check(&mut records, started);
+        assert!(checked.changes.is_empty() && checked.restamped);
 
         fs::write(&file, "fn b() {}").unwrap();
-        match check(&mut records, started) {
-            Freshness::Stale(change) => assert_eq!(change.kind, ChangeKind::Modified),
-            Freshness::Fresh { .. } => panic!("a content change must be stale"),
-        }
+        let changes = check(&mut records, started).changes;
+        assert_eq!(changes.len(), 1, "a content change must be stale");
+        assert_eq!(changes[0].kind, ChangeKind::Modified);
     }
 
     #[test]
@@ -348,18 +362,14 @@ mod tests {
             .set_modified(a_second_later)
             .unwrap();
         let mut records = vec![InputRecord::capture_after_build(&file, started).unwrap()];
-        match check(&mut records, started) {
-            // cargo saw the edit (it dates its records from the build start): no mtime bump
-            Freshness::Stale(change) => assert!(!change.older_than_build),
-            Freshness::Fresh { .. } => panic!("an edit during the build must be rebuilt"),
-        }
+        let changes = check(&mut records, started).changes;
+        assert_eq!(changes.len(), 1, "an edit during the build must be rebuilt");
+        // cargo saw the edit (it dates its records from the build start): no mtime bump
+        assert!(!changes[0].older_than_build);
         // modified in the clock tick the build started in: settled (cargo reads much later)
         let mut records =
             vec![InputRecord::capture_after_build(&file, started + 1_000_000_000).unwrap()];
-        assert!(matches!(
-            check(&mut records, started),
-            Freshness::Fresh { .. }
-        ));
+        assert!(check(&mut records, started).changes.is_empty());
     }
 
     #[test]
@@ -367,13 +377,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join(".cargo/config.toml");
         let mut records = vec![InputRecord::capture(&config).unwrap()];
-        assert!(matches!(check(&mut records, 0), Freshness::Fresh { .. }));
+        assert!(check(&mut records, 0).changes.is_empty());
         fs::create_dir_all(config.parent().unwrap()).unwrap();
         fs::write(&config, "[build]").unwrap();
-        match check(&mut records, 0) {
-            Freshness::Stale(change) => assert_eq!(change.kind, ChangeKind::Created),
-            Freshness::Fresh { .. } => panic!("a new cargo config must be stale"),
-        }
+        let changes = check(&mut records, 0).changes;
+        assert_eq!(changes.len(), 1, "a new cargo config must be stale");
+        assert_eq!(changes[0].kind, ChangeKind::Created);
     }
 
     #[test]
@@ -391,9 +400,8 @@ mod tests {
             .set_modified(old)
             .unwrap();
         let started = nanos_since_epoch(SystemTime::now());
-        match check(&mut records, started) {
-            Freshness::Stale(change) => assert!(change.older_than_build),
-            Freshness::Fresh { .. } => panic!("same mtime, other content must be stale"),
-        }
+        let changes = check(&mut records, started).changes;
+        assert_eq!(changes.len(), 1, "same mtime, other content must be stale");
+        assert!(changes[0].older_than_build);
     }
 }
