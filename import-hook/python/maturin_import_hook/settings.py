@@ -1,0 +1,241 @@
+"""The maturin flags the import hook builds with.
+
+`MaturinSettings` is the same dataclass as in the `maturin-import-hook` package on PyPI (0.3.x),
+with two more fields for flags of maturin 1.16: `group` (`develop --group`) and `generate_stubs`
+(`--generate-stubs`). `to_args()` spells the flags exactly as that package does, so settings
+written for it (in a sitecustomize.py, or in an overridden `get_settings()`) mean the same here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+__all__ = ["MaturinSettings"]
+
+_AUDITWHEEL_CHOICES = ("repair", "check", "skip")
+
+
+@dataclass
+class MaturinSettings:
+    """Settings of `maturin build` and `maturin develop` that the import hook passes on.
+
+    `MaturinSettings()` sets no flag at all; `MaturinSettings.default()` is what the hook uses when
+    it is given no settings (coloured output). Fields that are None (or False, or 0) add no flag.
+    Empty lists and dicts add no flag either, as in the PyPI package, except `extras=[]`
+    (`--extras ""`, read back as `[""]`) and `rustc_flags=[]` (a lone `--`, read back as None).
+    """
+
+    release: bool = False
+    strip: bool = False
+    quiet: bool = False
+    jobs: int | None = None
+    profile: str | None = None
+    features: list[str] | None = None
+    all_features: bool = False
+    no_default_features: bool = False
+    target: str | None = None
+    ignore_rust_version: bool = False
+    color: bool | None = None
+    """True: `--color always`, False: `--color never`, None: maturin's default (auto)."""
+    frozen: bool = False
+    locked: bool = False
+    offline: bool = False
+    config: dict[str, str] | None = None
+    """Cargo configuration overrides, each passed as `--config KEY=VALUE`."""
+    unstable_flags: list[str] | None = None
+    """Cargo's unstable `-Z` flags."""
+    verbose: int = 0
+    """The number of `-v` flags (given as one argument: 2 is `-vv`)."""
+    rustc_flags: list[str] | None = None
+    """Extra arguments after `--`, which maturin passes to rustc."""
+
+    # `maturin build` only
+    auditwheel: str | None = None
+    """One of "repair", "check" or "skip"."""
+    zig: bool = False
+
+    # `maturin develop` only
+    extras: list[str] | None = None
+    uv: bool = False
+    skip_install: bool = False
+    group: list[str] | None = None
+    """Dependency groups of pyproject.toml (PEP 735) to install: `develop --group a,b`."""
+
+    # both commands
+    generate_stubs: bool = False
+    """`--generate-stubs`: generate type stubs (needs PyO3's "experimental-inspect" feature)."""
+
+    @classmethod
+    def default(cls) -> MaturinSettings:
+        """The settings the import hook uses when none are given: `MaturinSettings(color=True)`.
+
+        `MaturinSettings()` sets no flags; this turns on coloured compiler output, which is
+        otherwise lost because maturin's output is captured."""
+        return cls(color=True)
+
+    def to_args(self, cmd: Literal["develop", "build"]) -> list[str]:
+        """The command line flags of `maturin <cmd>` for these settings.
+
+        Flags of the other command are left out (`auditwheel` and `zig` are `build` flags;
+        `extras`, `uv`, `skip_install` and `group` are `develop` flags). The order and spelling
+        of the flags are those of the PyPI package; `rustc_flags` come last, after `--`."""
+        args: list[str] = []
+        if self.release:
+            args.append("--release")
+        if self.strip:
+            args.append("--strip")
+        if self.quiet:
+            args.append("--quiet")
+        if self.jobs is not None:
+            args += ["--jobs", str(self.jobs)]
+        if self.profile is not None:
+            args += ["--profile", self.profile]
+        if self.features:
+            args += ["--features", ",".join(self.features)]
+        if self.all_features:
+            args.append("--all-features")
+        if self.no_default_features:
+            args.append("--no-default-features")
+        if self.target is not None:
+            args += ["--target", self.target]
+        if self.ignore_rust_version:
+            args.append("--ignore-rust-version")
+        if self.color is not None:
+            args += ["--color", "always" if self.color else "never"]
+        if self.frozen:
+            args.append("--frozen")
+        if self.locked:
+            args.append("--locked")
+        if self.offline:
+            args.append("--offline")
+        for key, value in (self.config or {}).items():
+            args += ["--config", f"{key}={value}"]
+        for flag in self.unstable_flags or ():
+            args += ["-Z", flag]
+        if self.verbose > 0:
+            args.append("-" + "v" * self.verbose)
+
+        if cmd == "build":
+            if self.auditwheel is not None:
+                args += ["--auditwheel", self.auditwheel]
+            if self.zig:
+                args.append("--zig")
+        elif cmd == "develop":
+            if self.extras is not None:
+                args += ["--extras", ",".join(self.extras)]
+            if self.uv:
+                args.append("--uv")
+            if self.skip_install:
+                args.append("--skip-install")
+            if self.group:
+                args += ["--group", ",".join(self.group)]
+
+        if self.generate_stubs:
+            args.append("--generate-stubs")
+        if self.rustc_flags is not None:
+            args.append("--")
+            args += self.rustc_flags
+        return args
+
+    @classmethod
+    def from_args(cls, raw_args: Sequence[str]) -> MaturinSettings:
+        """Parses maturin flags (those of `to_args()`, with their short forms) into settings.
+
+        Everything after the first `--`, and everything from the first argument that is not a
+        flag, becomes `rustc_flags`. Raises ValueError for a flag it does not know or a bad value.
+        """
+        raw_args = list(raw_args)
+        after_separator: list[str] = []
+        if "--" in raw_args:
+            index = raw_args.index("--")
+            raw_args, after_separator = raw_args[:index], raw_args[index + 1 :]
+        namespace = cls.parser().parse_args(raw_args)
+        rustc_flags: list[str] = list(namespace.rustc_flags or ()) + after_separator
+        namespace.rustc_flags = rustc_flags or None
+        return cls(**vars(namespace))
+
+    @staticmethod
+    def parser() -> NonExitingArgumentParser:
+        """An argument parser for the flags of `to_args()`; it raises ValueError instead of exiting.
+
+        Parsing gives a namespace with one attribute per field of MaturinSettings."""
+        parser = NonExitingArgumentParser(prog="maturin", add_help=False)
+        parser.add_argument("-r", "--release", action="store_true")
+        parser.add_argument("--strip", action="store_true")
+        parser.add_argument("-q", "--quiet", action="store_true")
+        parser.add_argument("-j", "--jobs", type=int)
+        parser.add_argument("--profile")
+        parser.add_argument("-F", "--features", type=_split_features, action="extend")
+        parser.add_argument("--all-features", action="store_true")
+        parser.add_argument("--no-default-features", action="store_true")
+        parser.add_argument("--target")
+        parser.add_argument("--ignore-rust-version", action="store_true")
+        parser.add_argument("--color", type=_parse_color, metavar="WHEN")
+        parser.add_argument("--frozen", action="store_true")
+        parser.add_argument("--locked", action="store_true")
+        parser.add_argument("--offline", action="store_true")
+        parser.add_argument("--config", action=_KeyValueAction, metavar="KEY=VALUE")
+        parser.add_argument("-Z", dest="unstable_flags", action="append", metavar="FLAG")
+        parser.add_argument("-v", "--verbose", action="count", default=0)
+        parser.add_argument("rustc_flags", nargs=argparse.REMAINDER)
+        # `maturin build` only
+        parser.add_argument("--auditwheel", choices=_AUDITWHEEL_CHOICES)
+        parser.add_argument("--zig", action="store_true")
+        # `maturin develop` only
+        parser.add_argument("-E", "--extras", type=_split_commas, action="extend")
+        parser.add_argument("--uv", action="store_true")
+        parser.add_argument("--skip-install", action="store_true")
+        parser.add_argument("-G", "--group", type=_split_commas, action="extend")
+        # both
+        parser.add_argument("--generate-stubs", action="store_true")
+        return parser
+
+
+def _split_features(arg: str) -> list[str]:
+    return re.split("[, ]", arg)
+
+
+def _split_commas(arg: str) -> list[str]:
+    return arg.split(",")
+
+
+def _parse_color(arg: str) -> bool | None:
+    return {"always": True, "never": False}.get(arg)
+
+
+class NonExitingArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser that raises ValueError on bad input instead of printing and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ValueError(f"argument parser error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        pass
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        pass
+
+
+class _KeyValueAction(argparse.Action):
+    """Collects `KEY=VALUE` arguments into a dict (the value may contain `=`)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        items = [] if values is None else [values] if isinstance(values, str) else list(values)
+        store: dict[str, str] | None = getattr(namespace, self.dest, None)
+        if store is None:
+            store = {}
+            setattr(namespace, self.dest, store)
+        for item in items:
+            key, separator, value = str(item).partition("=")
+            if not separator:
+                raise ValueError(f"failed to parse KEY=VALUE from {item!r}")
+            store[key] = value
