@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 pub const BUILD_DIR_ENV: &str = "MATURIN_BUILD_DIR";
 const CACHE_DIR_NAME: &str = "maturin_build_cache";
+/// The file a build holds an exclusive lock on (fs4), in each project directory (and, for a
+/// lock over the whole cache, in the root).
+pub const LOCK_FILE_NAME: &str = "lock";
 
 #[derive(Debug, Clone)]
 pub struct BuildCache {
@@ -67,6 +70,41 @@ impl BuildCache {
         file.persist(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
+    }
+}
+
+impl BuildCache {
+    /// The lock files that exist in the cache: `<root>/lock` and `<root>/projects/*/lock`.
+    pub fn lock_files(&self) -> Vec<PathBuf> {
+        let mut locks = vec![self.root.join(LOCK_FILE_NAME)];
+        if let Ok(entries) = fs::read_dir(self.root.join("projects")) {
+            let mut projects: Vec<PathBuf> = entries
+                .flatten()
+                .map(|entry| entry.path().join(LOCK_FILE_NAME))
+                .collect();
+            projects.sort();
+            locks.extend(projects);
+        }
+        locks.retain(|lock| lock.is_file());
+        locks
+    }
+
+    /// The total size in bytes of the files in the cache (symlinks not followed); 0 when the
+    /// cache does not exist.
+    pub fn size_on_disk(&self) -> u64 {
+        fn size(path: &Path) -> u64 {
+            let Ok(meta) = fs::symlink_metadata(path) else {
+                return 0;
+            };
+            if meta.is_dir() {
+                fs::read_dir(path)
+                    .map(|entries| entries.flatten().map(|entry| size(&entry.path())).sum())
+                    .unwrap_or(0)
+            } else {
+                meta.len()
+            }
+        }
+        size(&self.root)
     }
 }
 

@@ -1,7 +1,32 @@
 //! `maturin import-hook …`: the same jobs as `python -m maturin_import_hook …`.
+//!
+//! The binary finds the target environment as `maturin develop` does ([`ImportHookCommand::run`]);
+//! the Python package can run the same commands in process for its own interpreter with
+//! [`run_with_python`] (or [`run_for`] with an explicit [`Target`]).
 
-use anyhow::{bail, Result};
+mod cache;
+mod report;
+mod site;
+mod version;
+
+pub use report::{Report, Value};
+pub use site::SiteFacts;
+
+use crate::site_customize::BlockOptions;
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `maturin import-hook` as a program of its own: what the Python package's
+/// `python -m maturin_import_hook …` can parse its arguments with before [`run_with_python`].
+#[derive(Debug, clap::Parser)]
+#[command(name = "python -m maturin_import_hook", about = "maturin import hook")]
+pub struct ImportHookCli {
+    #[command(subcommand)]
+    pub command: ImportHookCommand,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum ImportHookCommand {
@@ -22,7 +47,7 @@ pub enum SiteCommand {
     /// Install the import hook into sitecustomize.py (or usercustomize.py with --user)
     Install {
         /// Replace an existing import hook installation
-        #[arg(long)]
+        #[arg(short, long)]
         force: bool,
         /// Whether the project importer is enabled
         #[arg(long, overrides_with = "no_project_importer")]
@@ -39,7 +64,9 @@ pub enum SiteCommand {
         /// Arguments given to maturin for every build, as one string (for example "--release")
         #[arg(long, allow_hyphen_values = true)]
         args: Option<String>,
-        /// Install into usercustomize.py instead of sitecustomize.py
+        /// Install into usercustomize.py instead of sitecustomize.py. usercustomize.py is
+        /// shared by every environment of the same Python version, and a virtual environment
+        /// only reads it when created with --system-site-packages (see `site info`)
         #[arg(long)]
         user: bool,
     },
@@ -60,6 +87,9 @@ pub enum CacheCommand {
         /// Do not ask for confirmation
         #[arg(short, long)]
         yes: bool,
+        /// Clear the cache even while a build holds one of its locks
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -76,25 +106,207 @@ pub enum OutputFormat {
     Json,
 }
 
-impl ImportHookCommand {
-    fn name(&self) -> &'static str {
-        match self {
-            ImportHookCommand::Site(SiteCommand::Info(_)) => "site info",
-            ImportHookCommand::Site(SiteCommand::Install { .. }) => "site install",
-            ImportHookCommand::Site(SiteCommand::Uninstall { .. }) => "site uninstall",
-            ImportHookCommand::Cache(CacheCommand::Info(_)) => "cache info",
-            ImportHookCommand::Cache(CacheCommand::Clear { .. }) => "cache clear",
-            ImportHookCommand::Version(_) => "version",
+/// The environment a command works on: its interpreter and its root (`sys.exec_prefix`),
+/// which decides where the build cache is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub python: PathBuf,
+    pub environment: PathBuf,
+}
+
+impl Target {
+    /// The environment at `environment` (a venv or conda prefix) and its `python`.
+    pub fn from_environment(environment: PathBuf) -> Target {
+        Target {
+            python: crate::develop::environment_python(&environment),
+            environment,
         }
     }
 
-    /// The import hook runtime is not part of this release yet: say so instead of pretending.
-    pub fn run(self) -> Result<()> {
+    /// The environment of the interpreter `python` (for the Python package: `sys.executable`).
+    /// A venv is recognised by its `pyvenv.cfg`; otherwise the interpreter is asked for its
+    /// `sys.exec_prefix`.
+    pub fn from_python(python: &Path) -> Result<Target> {
+        let bin_dir = python.parent().unwrap_or(Path::new("."));
+        let venv = [bin_dir.parent(), Some(bin_dir)]
+            .into_iter()
+            .flatten()
+            .find(|dir| dir.join("pyvenv.cfg").is_file());
+        let environment = match venv {
+            Some(dir) => dir.to_path_buf(),
+            None => exec_prefix(python)?,
+        };
+        Ok(Target {
+            python: python.to_path_buf(),
+            environment,
+        })
+    }
+
+    /// The interpreter, which must exist.
+    pub fn python(&self) -> Result<&Path> {
+        if !self.python.is_file() {
+            bail!(
+                "{} is not a Python environment: there is no interpreter at {}",
+                self.environment.display(),
+                self.python.display()
+            );
+        }
+        Ok(&self.python)
+    }
+}
+
+fn exec_prefix(python: &Path) -> Result<PathBuf> {
+    let output = Command::new(python)
+        .args([
+            "-I",
+            "-S",
+            "-c",
+            "import sys; sys.stdout.write(sys.exec_prefix)",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("failed to run the Python interpreter {}", python.display()))?;
+    let prefix = String::from_utf8(output.stdout).unwrap_or_default();
+    if !output.status.success() || prefix.is_empty() {
         bail!(
-            "`maturin import-hook {}` is not available yet in maturin-hook {}. \
-             Use `maturin develop` to rebuild and reinstall the project after a change.",
-            self.name(),
-            crate::version::VERSION
-        )
+            "{} did not report its sys.exec_prefix ({}): {}",
+            python.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(PathBuf::from(prefix))
+}
+
+impl ImportHookCommand {
+    /// Runs the command for the environment `maturin develop` would use (`VIRTUAL_ENV`,
+    /// `CONDA_PREFIX`, or a `.venv` in the current directory or above).
+    pub fn run(self) -> Result<()> {
+        let environment = crate::environment::find_target_environment_from_cwd()?;
+        run_for(self, &Target::from_environment(environment))
+    }
+}
+
+/// Runs the command for the interpreter `python` and its environment, printing to stdout.
+pub fn run_with_python(command: ImportHookCommand, python: &Path) -> Result<()> {
+    run_for(command, &Target::from_python(python)?)
+}
+
+/// Runs the command for `target`, printing its output to stdout (warnings go to stderr).
+pub fn run_for(command: ImportHookCommand, target: &Target) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    run_to(command, target, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs the command for `target`, writing its output to `out`.
+pub fn run_to(command: ImportHookCommand, target: &Target, out: &mut dyn Write) -> Result<()> {
+    match command {
+        ImportHookCommand::Site(SiteCommand::Info(FormatOption { format })) => {
+            site::info(target, format, out)
+        }
+        ImportHookCommand::Site(SiteCommand::Install {
+            force,
+            project_importer: _,
+            no_project_importer,
+            rs_file_importer: _,
+            no_rs_file_importer,
+            args,
+            user,
+        }) => {
+            let options = BlockOptions::new(
+                args.as_deref(),
+                !no_project_importer,
+                !no_rs_file_importer,
+                user,
+            )
+            .map_err(|error| {
+                anyhow!(
+                    "invalid --args {:?}: {error}. It takes the maturin options the import \
+                     hook builds with, for example --args \"--release --features foo\"",
+                    args.as_deref().unwrap_or_default()
+                )
+            })?;
+            site::install(target, &options, force, out)
+        }
+        ImportHookCommand::Site(SiteCommand::Uninstall { user }) => {
+            site::uninstall(target, user, out)
+        }
+        ImportHookCommand::Cache(CacheCommand::Info(FormatOption { format })) => {
+            cache::info(target, format, out)
+        }
+        ImportHookCommand::Cache(CacheCommand::Clear { yes, force }) => {
+            cache::clear(target, yes, force, out)
+        }
+        ImportHookCommand::Version(FormatOption { format }) => {
+            version::version(target, format, out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_of_a_venv_python_is_the_venv() {
+        let venv = tempfile::tempdir().unwrap();
+        std::fs::write(venv.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let python = crate::develop::environment_python(venv.path());
+        // no process is started for a venv: the interpreter need not even exist
+        let target = Target::from_python(&python).unwrap();
+        assert_eq!(target.environment, venv.path());
+        assert_eq!(target.python, python);
+        assert_eq!(Target::from_environment(venv.path().to_path_buf()), target);
+    }
+
+    #[test]
+    fn the_commands_parse_as_a_program_of_their_own() {
+        use clap::{CommandFactory, Parser};
+        ImportHookCli::command().debug_assert();
+        let cli = ImportHookCli::try_parse_from([
+            "python -m maturin_import_hook",
+            "site",
+            "install",
+            "--args",
+            "--release",
+            "--no-rs-file-importer",
+            "-f",
+        ])
+        .unwrap();
+        let ImportHookCommand::Site(SiteCommand::Install {
+            args,
+            force,
+            no_rs_file_importer,
+            no_project_importer,
+            ..
+        }) = cli.command
+        else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(args.as_deref(), Some("--release"));
+        assert!(force && no_rs_file_importer && !no_project_importer);
+        let cli = ImportHookCli::try_parse_from(["x", "cache", "clear", "-y", "--force"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            ImportHookCommand::Cache(CacheCommand::Clear {
+                yes: true,
+                force: true
+            })
+        ));
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::from_environment(dir.path().to_path_buf());
+        let error = target.python().unwrap_err().to_string();
+        assert!(error.contains("is not a Python environment"), "{error}");
+        assert!(
+            error.contains(&target.python.display().to_string()),
+            "{error}"
+        );
     }
 }

@@ -137,6 +137,63 @@ fn upload_and_publish_flags_are_publish_options() {
     );
 }
 
+/// `python -m maturin_import_hook` of maturin-import-hook 0.3.0 (argparse, so there is no
+/// struct to take them from; see notes/upstream-maturin-import-hook-0.3.0.md), plus ours.
+#[test]
+fn import_hook_flags_are_upstream_import_hooks() {
+    let flags =
+        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|f| f.to_string()).collect() };
+    let format = flags(&["--format"]);
+    assert_flags(&["import-hook", "site", "info"], format.clone());
+    assert_flags(
+        &["import-hook", "site", "install"],
+        flags(&[
+            "--force",
+            "--project-importer",
+            "--no-project-importer",
+            "--rs-file-importer",
+            "--no-rs-file-importer",
+            "--args",
+            "--user",
+        ]),
+    );
+    assert_flags(&["import-hook", "site", "uninstall"], flags(&["--user"]));
+    assert_flags(&["import-hook", "cache", "info"], format.clone());
+    // ours: --force clears the cache even while a build holds one of its locks
+    assert_flags(
+        &["import-hook", "cache", "clear"],
+        with(flags(&["--yes"]), &["--force"]),
+    );
+    assert_flags(&["import-hook", "version"], format);
+}
+
+#[test]
+fn import_hook_short_flags_are_upstream_import_hooks() {
+    for (path, expected) in [
+        (&["import-hook", "site", "info"][..], &["-f"][..]),
+        (&["import-hook", "site", "install"], &["-f"]),
+        (&["import-hook", "site", "uninstall"], &[]),
+        (&["import-hook", "cache", "info"], &["-f"]),
+        (&["import-hook", "cache", "clear"], &["-y"]),
+        (&["import-hook", "version"], &["-f"]),
+    ] {
+        let shorts: BTreeSet<String> = our_subcommand(path)
+            .get_arguments()
+            .filter(|arg| !arg.is_global_set())
+            .filter_map(|arg| arg.get_short())
+            .filter(|short| *short != 'h')
+            .map(|short| format!("-{short}"))
+            .collect();
+        let expected: BTreeSet<String> = expected.iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            shorts,
+            expected,
+            "short flags of `maturin {}`",
+            path.join(" ")
+        );
+    }
+}
+
 #[test]
 fn every_upstream_command_exists_with_its_alias() {
     let cli = Cli::command();
