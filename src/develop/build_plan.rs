@@ -105,7 +105,12 @@ pub fn plan(
     let profile_dir = super::state::profile_dir(context);
     let mut steps = Vec::new();
     for (target, command) in project.compile_targets.iter().zip(commands) {
-        let command = parse_command(command)?;
+        let mut command = parse_command(command)?;
+        // cargo finds its configuration (`.cargo/config.toml`) from its working directory: a
+        // replay from an importing process runs where this develop ran.
+        if command.current_dir.is_none() {
+            command.current_dir = std::env::current_dir().ok();
+        }
         let artifact = profile_dir.join(artifact_file_name(target));
         let destinations = by_hash
             .get(&fingerprint::sha256_file(&artifact).ok()?)?

@@ -76,9 +76,13 @@ pub fn pth_file(
         .unwrap_or_default()
         .to_string();
     let literal = |text: &str| serde_json::to_string(text).expect("strings serialize");
+    // A broken runtime costs one line on stderr, once per process (a venv's lib64 symlink
+    // makes site.py read its .pth files twice).
     let code = format!(
         "try:\n    from maturin_import_hook._finder import watch\n    watch(({module},), {state_dir}, {config})\n\
-         except Exception as error:\n    sys.stderr.write(\"maturin_import_hook: not watching {name} for changes (%s: %s); \
+         except Exception as error:\n    warned = sys.__dict__.setdefault(\"_maturin_import_hook_warned\", set())\n    \
+         if {module} not in warned:\n        warned.add({module})\n        \
+         sys.stderr.write(\"maturin_import_hook: not watching {name} for changes (%s: %s); \
          it imports as last built\\n\" % (type(error).__name__, error))\n",
         module = literal(&module),
         state_dir = literal(&config.state_dir.to_string_lossy()),

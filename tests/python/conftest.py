@@ -166,3 +166,27 @@ def copy_fixture(tmp_path: Path):  # type: ignore[no-untyped-def]
         return destination
 
     return copy
+
+
+def runtime_wheel() -> Path:
+    """The wheel of this repository (the maturin binary and the maturin_import_hook runtime),
+    built once by scripts/test; installed into the venvs where a test uses the import hook."""
+    override = os.environ.get("MATURIN_HOOK_WHEEL")
+    if override:
+        return Path(override)
+    wheels = sorted((REPO_ROOT / "target" / "test-wheel").glob("maturin-*.whl"))
+    if not wheels:
+        pytest.exit(
+            "no wheel in target/test-wheel: run the tests with scripts/test, or build it with "
+            "`pip wheel --no-deps -w target/test-wheel .`, or set MATURIN_HOOK_WHEEL",
+            returncode=2,
+        )
+    return wheels[-1]
+
+
+@pytest.fixture
+def hook_venv(tmp_path: Path) -> Venv:
+    """A fresh venv with the import hook runtime installed (from the repository's wheel)."""
+    env = make_venv(tmp_path / "venv")
+    env.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    return env

@@ -1,5 +1,6 @@
 """The command line: version, help of every command, flag parity with upstream maturin 1.16.0
-from PyPI, import-hook placeholders, logging and environment discovery errors."""
+and with `python -m maturin_import_hook` of maturin-import-hook 0.3.0 from PyPI, logging and
+environment discovery errors."""
 
 from __future__ import annotations
 
@@ -94,7 +95,10 @@ def help_flags(binary: Path, command: list) -> set[str]:
 
 
 # Flags we add to upstream commands (documented in the README).
-OUR_EXTRA_FLAGS = {"develop": {"--upstream-install", "--with-hook"}, "dev": {"--upstream-install", "--with-hook"}}
+OUR_EXTRA_FLAGS = {
+    "develop": {"--upstream-install", "--with-hook"},
+    "dev": {"--upstream-install", "--with-hook"},
+}
 
 
 @pytest.mark.parametrize("command", UPSTREAM_COMMANDS, ids=" ".join)
@@ -116,12 +120,57 @@ def test_command_list_is_upstreams_plus_import_hook(upstream_maturin: Path) -> N
     assert listed_commands(MATURIN) == listed_commands(upstream_maturin) | {"import-hook"}
 
 
-@pytest.mark.parametrize("command", [c for c in IMPORT_HOOK_COMMANDS if len(c) == 3 or c[-1] == "version"])
-def test_import_hook_commands_refuse_until_available(command: list) -> None:
-    result = run([MATURIN, *command], check=False)
-    assert result.returncode != 0
-    assert "not available yet" in result.stderr
-    assert result.stdout == ""
+UPSTREAM_IMPORT_HOOK_VERSION = "0.3.0"
+
+
+@pytest.fixture(scope="session")
+def upstream_import_hook(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """maturin-import-hook 0.3.0 from PyPI, in a venv of its own."""
+    venv = make_venv(tmp_path_factory.mktemp("upstream-import-hook") / "venv")
+    venv.pip("install", "--quiet", f"maturin-import-hook=={UPSTREAM_IMPORT_HOOK_VERSION}")
+    return venv
+
+
+def option_names(help_text: str) -> set[str]:
+    """The short and long option names of a --help text, clap's or argparse's."""
+    names: set[str] = set()
+    # option lines are indented by 2 (or, for clap's long-only options, 6) spaces; wrapped
+    # descriptions are deeper
+    for line in re.findall(r"^ {2,6}(-\S.*)$", help_text, re.MULTILINE):
+        spec = re.split(r"\s{2,}", line.strip())[0]
+        names.update(re.findall(r"(?<![\w-])--?[A-Za-z][\w-]*", spec))
+    return names - {"-h", "--help"}
+
+
+# `-v/--verbose` is global to our CLI; `cache clear --force` clears while a build holds a lock.
+OUR_GLOBAL_FLAGS = {"-v", "--verbose"}
+OUR_EXTRA_IMPORT_HOOK_FLAGS = {"cache clear": {"--force"}}
+
+
+@pytest.mark.parametrize(
+    "command", [c[1:] for c in IMPORT_HOOK_COMMANDS if len(c) == 3 or c[-1] == "version"], ids=" ".join
+)
+def test_import_hook_flags_match_upstream_import_hook(upstream_import_hook: Venv, command: list) -> None:
+    ours = option_names(run([MATURIN, "import-hook", *command, "--help"]).stdout) - OUR_GLOBAL_FLAGS
+    theirs = option_names(
+        run([upstream_import_hook.python, "-m", "maturin_import_hook", *command, "--help"]).stdout
+    )
+    assert theirs, "could not read upstream's flags"
+    assert ours == theirs | OUR_EXTRA_IMPORT_HOOK_FLAGS.get(" ".join(command), set())
+
+
+def test_import_hook_commands_match_upstream_import_hook(upstream_import_hook: Venv) -> None:
+    def upstream_commands(*command: str) -> set[str]:
+        usage = run([upstream_import_hook.python, "-m", "maturin_import_hook", *command, "--help"]).stdout
+        return set(re.findall(r"\{([a-z,]+)\}", usage)[0].split(","))
+
+    def our_commands(*command: str) -> set[str]:
+        text = run([MATURIN, "import-hook", *command, "--help"]).stdout
+        section = text.split("Commands:")[1].split("Options:")[0]
+        return set(re.findall(r"^  ([a-z][a-z0-9-]*)", section, re.MULTILINE)) - {"help"}
+
+    for command in [(), ("site",), ("cache",)]:
+        assert our_commands(*command) == upstream_commands(*command), command
 
 
 def test_completions_are_generated() -> None:

@@ -1,25 +1,29 @@
 """The runtime of maturin-hook: rebuilds maturin projects when they are imported.
 
-Importing this package is cheap: the native module, which links the whole maturin build
-library, is only loaded by the functions that need it.
+Importing this package is cheap (the `.pth` files of `maturin develop --with-hook` import
+`maturin_import_hook._finder` at every interpreter start-up): nothing is imported here, and the
+native modules are only loaded by the functions that need them.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from maturin_import_hook._versions import Versions
 
 __all__ = ["Versions", "versions"]
 
 
-class Versions(NamedTuple):
-    maturin_hook: str
-    """The version of this fork (its Rust library and this package)."""
-    maturin: str
-    """The version of the crates.io maturin crate the build machinery comes from."""
-
-
 def versions() -> Versions:
     """The versions of the native library this runtime is linked with."""
-    from maturin_import_hook import _native
+    from maturin_import_hook._versions import versions
 
-    return Versions(*_native.versions())
+    return versions()
+
+
+def __getattr__(name: str) -> object:
+    if name == "Versions":
+        from maturin_import_hook._versions import Versions
+
+        return Versions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,10 @@
+from typing import Callable
+
+def refresh(
+    state_dir: str,
+    lock_timeout_seconds: float | None,
+    on_wait: Callable[[str], None],
+    on_rebuild: Callable[[str], None],
+) -> tuple[str, str | None, str]: ...
+
+class CargoBuildFailed(RuntimeError): ...

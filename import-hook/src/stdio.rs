@@ -1,0 +1,77 @@
+//! An in-process build started by an import must not write to the program's stdout, and its
+//! error must carry cargo's diagnostics. maturin prints progress with `println!` and cargo
+//! inherits our stderr, so for the duration of a build, file descriptors 1 and 2 both point at
+//! a pipe whose content is passed on to the real stderr and kept.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Runs `build` with stdout and stderr captured as described; returns its result and what was
+/// written. If the descriptors cannot be redirected, runs it with stdout sent to stderr only
+/// (or, failing that, as it is).
+pub fn with_output_on_stderr<T>(build: impl FnOnce() -> T) -> (T, String) {
+    let Some(redirect) = Redirect::start() else {
+        return (build(), String::new());
+    };
+    let result = build();
+    (result, redirect.finish())
+}
+
+struct Redirect {
+    saved_stdout: OwnedFd,
+    saved_stderr: OwnedFd,
+    forwarder: std::thread::JoinHandle<String>,
+}
+
+fn dup(fd: i32) -> Option<OwnedFd> {
+    // SAFETY: dup returns a new descriptor that we own, or -1.
+    let new = unsafe { libc::dup(fd) };
+    // SAFETY: `new` is a fresh, open descriptor.
+    (new >= 0).then(|| unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+impl Redirect {
+    fn start() -> Option<Redirect> {
+        let (reader, writer) = std::io::pipe().ok()?;
+        let saved_stdout = dup(1)?;
+        let saved_stderr = dup(2)?;
+        let mut real_stderr = File::from(dup(2)?);
+        // SAFETY: plain descriptor duplication onto 1 and 2, both of which we restore.
+        unsafe {
+            libc::dup2(writer.as_raw_fd(), 1);
+            libc::dup2(writer.as_raw_fd(), 2);
+        }
+        drop(writer);
+        let forwarder = std::thread::spawn(move || {
+            let mut reader = reader;
+            let mut kept = Vec::new();
+            let mut buffer = [0; 8192];
+            while let Ok(read) = reader.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                let _ = real_stderr.write_all(&buffer[..read]);
+                kept.extend_from_slice(&buffer[..read]);
+            }
+            String::from_utf8_lossy(&kept).into_owned()
+        });
+        Some(Redirect {
+            saved_stdout,
+            saved_stderr,
+            forwarder,
+        })
+    }
+
+    fn finish(self) -> String {
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: restores the descriptors saved in `start`; the pipe's last writers close,
+        // so the forwarder sees the end of it.
+        unsafe {
+            libc::dup2(self.saved_stdout.as_raw_fd(), 1);
+            libc::dup2(self.saved_stderr.as_raw_fd(), 2);
+        }
+        self.forwarder.join().unwrap_or_default()
+    }
+}

@@ -1,0 +1,321 @@
+"""`maturin develop --with-hook`: importing a hooked project rebuilds it first, in-process,
+when a Rust input changed; every scenario runs in fresh interpreters of a fresh venv."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import MATURIN, Result, Venv, run
+from fixture_projects import PROJECTS_BY_NAME
+
+CopyFixture = Callable[[str], Path]
+
+
+def import_value(venv: Venv, code: str, *, env: dict[str, str] | None = None, check: bool = True) -> Result:
+    return run([venv.python, "-c", code], env=env or venv.env(), check=check)
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def rebuilt(result: Result) -> bool:
+    return "building" in result.stderr
+
+
+@pytest.fixture
+def mixed(copy_fixture: CopyFixture, hook_venv: Venv) -> tuple[Venv, Path]:
+    source = copy_fixture("pyo3-mixed")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    return hook_venv, source
+
+
+GET_ALL = (
+    "import pyo3_mixed as m; print(m.get_value(), m.get_helper_value(), m.get_message().strip(), "
+    "m.get_build_value())"
+)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("src/lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 23;", "23 100 hello from data 7"),
+        ("src/helper.rs", "100", "101", "22 101 hello from data 7"),
+        ("data/message.txt", "hello from data", "hello again", "22 100 hello again 7"),
+        ("build-config.txt", "7", "8", "22 100 hello from data 8"),
+        ("build.rs", "value.trim()", 'value.trim().replace("7", "70")', "22 100 hello from data 70"),
+    ],
+    ids=["lib.rs", "module file", "include_str file", "build script input", "build.rs"],
+)
+def test_edit_rebuilds_on_next_import_once(
+    mixed: tuple[Venv, Path], file: str, old: str, new: str, expected: str
+) -> None:
+    venv, source = mixed
+    first = import_value(venv, GET_ALL)
+    assert first.stdout.strip() == "22 100 hello from data 7"
+    assert not rebuilt(first), first.describe()
+
+    replace_in(source / file, old, new)
+    second = import_value(venv, GET_ALL)
+    assert second.stdout.strip() == expected, second.describe()
+    assert f'building "pyo3_mixed": {source / file} changed' in second.stderr
+    third = import_value(venv, GET_ALL)
+    assert third.stdout.strip() == expected
+    assert third.stderr == "", "an up-to-date import prints nothing"
+
+
+def test_feature_change_in_cargo_toml_is_a_full_develop_in_process(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    replace_in(source / "Cargo.toml", "default = []", 'default = ["extra"]')
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_extra())")
+    assert result.stdout.strip() == "5", result.describe()
+    assert "Cargo.toml changed" in result.stderr
+    assert not rebuilt(import_value(venv, "import pyo3_mixed"))
+
+
+def test_touch_and_unrelated_files_do_not_rebuild(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    import_value(venv, "import pyo3_mixed")
+    os.utime(source / "src" / "lib.rs")
+    (source / "src" / "lib.rs").write_text((source / "src" / "lib.rs").read_text())
+    (source / "notes.md").write_text("not an input\n")
+    (source / "src" / "unused.rs").write_text("fn never_declared() {}\n")
+    (source / "python" / "pyo3_mixed" / "extra.pyi").write_text("x: int\n")
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout.strip() == "22"
+    assert result.stderr == "", result.describe()
+
+
+def test_restored_old_copy_is_rebuilt(mixed: tuple[Venv, Path], tmp_path: Path) -> None:
+    venv, source = mixed
+    lib = source / "src" / "lib.rs"
+    original = lib.read_text()
+    old_stat = lib.stat()
+    replace_in(lib, "VALUE: i64 = 22;", "VALUE: i64 = 29;")
+    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "29"
+    # an older copy comes back with its old mtime (cp -p, an unpacked archive)
+    lib.write_text(original)
+    os.utime(lib, ns=(old_stat.st_atime_ns, old_stat.st_mtime_ns))
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout.strip() == "22", result.describe()
+
+
+def test_broken_code_raises_import_error_with_diagnostics_and_keeps_the_install(
+    mixed: tuple[Venv, Path],
+) -> None:
+    venv, source = mixed
+    lib = source / "src" / "lib.rs"
+    original = lib.read_text()
+    replace_in(lib, "VALUE: i64 = 22;", 'VALUE: i64 = "not a number";')
+    code = (
+        "import maturin_import_hook.error as e\n"
+        "try:\n    import pyo3_mixed\n"
+        "except e.BuildError as error:\n"
+        "    assert isinstance(error, ImportError)\n"
+        "    print('BuildError', error.project)\n    print(str(error))\n"
+    )
+    result = import_value(venv, code)
+    assert result.stdout.startswith("BuildError pyo3_mixed"), result.describe()
+    assert "mismatched types" in result.stdout
+    assert "src/lib.rs" in result.stdout
+    lib.write_text(original)
+    after = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert after.stdout.strip() == "22", after.describe()
+
+
+def test_nothing_on_stdout_while_rebuilding(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 24;")
+    replace_in(source / "pyproject.toml", 'version = "0.1.0"', 'version = "0.1.1"')  # a full develop
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout == "24\n", result.describe()
+    assert "Installed pyo3-mixed-0.1.1" in result.stderr
+    listed = venv.pip("show", "pyo3-mixed").stdout
+    assert "Version: 0.1.1" in listed
+
+
+def test_reload_gives_the_new_code_in_the_same_process(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    lib = source / "src" / "lib.rs"
+    code = f"""
+import importlib, pathlib, pyo3_mixed
+print(pyo3_mixed.get_value())
+lib = pathlib.Path({str(lib)!r})
+lib.write_text(lib.read_text().replace("VALUE: i64 = 22;", "VALUE: i64 = 25;"))
+importlib.reload(pyo3_mixed)
+print(pyo3_mixed.get_value())
+"""
+    result = import_value(venv, code)
+    assert result.stdout.split() == ["22", "25"], result.describe()
+
+
+def test_reload_of_a_top_level_extension_module(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    source = copy_fixture("pyo3-pure")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    lib = source / "src" / "lib.rs"
+    code = f"""
+import importlib, pathlib, pyo3_pure
+print(pyo3_pure.get_value())
+lib = pathlib.Path({str(lib)!r})
+lib.write_text(lib.read_text().replace("VALUE: i64 = 11;", "VALUE: i64 = 12;"))
+importlib.reload(pyo3_pure)
+print(pyo3_pure.get_value())
+"""
+    result = import_value(hook_venv, code)
+    assert result.stdout.split() == ["11", "12"], result.describe()
+
+
+def test_disabled_by_environment_variable(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 26;")
+    off = import_value(
+        venv,
+        "import pyo3_mixed; print(pyo3_mixed.get_value())",
+        env=venv.env(MATURIN_IMPORT_HOOK_ENABLED="0"),
+    )
+    assert off.stdout.strip() == "22"
+    assert off.stderr == ""
+    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "26"
+
+
+def test_eight_processes_importing_one_stale_project_build_once(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 27;")
+    processes = [
+        subprocess.Popen(
+            [venv.python, "-c", "import pyo3_mixed; print(pyo3_mixed.get_value())"],
+            env=venv.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert [out.strip() for out, _ in outputs] == ["27"] * 8, outputs
+    compiles = sum(err.count("Compiling pyo3-mixed") for _, err in outputs)
+    assert compiles == 1, outputs
+
+
+def test_killed_rebuild_is_recovered_by_the_next_import(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 28;")
+    # a full develop, so that the kill lands in the middle of a longer build
+    replace_in(source / "Cargo.toml", "default = []", 'default = ["extra"]')
+    process = subprocess.Popen(
+        [venv.python, "-c", "import pyo3_mixed"],
+        env=venv.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline().decode()
+    assert "building" in line, line
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value(), pyo3_mixed.get_extra())")
+    assert result.stdout.split() == ["28", "5"], result.describe()
+
+
+def test_path_dependency_edit_rebuilds(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    source = copy_fixture("workspace")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / "py" / "Cargo.toml")
+    check = PROJECTS_BY_NAME["workspace"].check_code
+    assert check is not None
+    assert import_value(hook_venv, check).stdout.strip() == "77"
+    core = next((source / "core" / "src").glob("*.rs"))
+    replace_in(core, "77", "78")
+    result = import_value(hook_venv, check)
+    assert result.stdout.strip() == "78", result.describe()
+
+
+@pytest.mark.parametrize("name", ["pyo3-abi3", "cffi", "uniffi"])
+def test_other_bindings_rebuild_on_import(name: str, copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    project = PROJECTS_BY_NAME[name]
+    source = copy_fixture(name)
+    if project.build_requires:
+        hook_venv.pip("install", "--quiet", *project.build_requires)
+    hook_venv.maturin("develop", "--with-hook", "-m", source / project.manifest)
+    assert project.check_code is not None
+    assert import_value(hook_venv, project.check_code).stdout.strip() == project.expected
+    replace_in(source / "src" / "lib.rs", f"= {project.expected};", f"= {project.expected}0;")
+    result = import_value(hook_venv, project.check_code)
+    assert result.stdout.strip() == f"{project.expected}0", result.describe()
+    assert not rebuilt(import_value(hook_venv, project.check_code))
+
+
+def test_two_hooked_projects_in_one_environment(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    mixed = copy_fixture("pyo3-mixed")
+    pure = copy_fixture("pyo3-pure")
+    hook_venv.maturin("develop", "--with-hook", "-m", mixed / "Cargo.toml")
+    hook_venv.maturin("develop", "--with-hook", "-m", pure / "Cargo.toml")
+    replace_in(mixed / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 31;")
+    replace_in(pure / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 32;")
+    result = import_value(
+        hook_venv, "import pyo3_mixed, pyo3_pure; print(pyo3_mixed.get_value(), pyo3_pure.get_value())"
+    )
+    assert result.stdout.split() == ["31", "32"], result.describe()
+
+
+def test_develop_without_hook_and_pip_uninstall_remove_the_pth(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    site = venv.site_packages
+    assert [p.name for p in site.glob("maturin_hook-*.pth")] == ["maturin_hook-pyo3_mixed.pth"]
+    venv.maturin("develop", "-m", source / "Cargo.toml")
+    assert list(site.glob("maturin_hook-*.pth")) == []
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 33;")
+    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "22"
+    venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    assert len(list(site.glob("maturin_hook-*.pth"))) == 1
+    venv.pip("uninstall", "-y", "pyo3-mixed")
+    assert list(site.glob("maturin_hook-*.pth")) == []
+
+
+def test_startup_imports_nothing_heavy(mixed: tuple[Venv, Path]) -> None:
+    venv, _ = mixed
+    code = (
+        "import sys; print(sorted(m for m in ('pathlib', 'json', 'logging', 'tomllib', 'subprocess', "
+        "'typing', 'maturin_import_hook._fast', 'maturin_import_hook._native') if m in sys.modules))"
+    )
+    hooked = import_value(venv, code).stdout.strip()
+    plain = import_value(venv, code, env=venv.env(MATURIN_IMPORT_HOOK_ENABLED="0")).stdout.strip()
+    assert hooked == plain, "the hook's start-up imports differ from a plain interpreter's"
+    assert "'maturin_import_hook._finder'" not in plain
+    finder = import_value(venv, "import sys; print('maturin_import_hook._finder' in sys.modules)")
+    assert finder.stdout.strip() == "True"
+
+
+def test_broken_runtime_still_starts_with_one_warning_line(mixed: tuple[Venv, Path]) -> None:
+    venv, _ = mixed
+    finder = venv.site_packages / "maturin_import_hook" / "_finder.py"
+    finder.write_text("raise RuntimeError('broken on purpose')\n")
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout.strip() == "22"
+    assert result.stderr.count("\n") == 1, result.describe()
+    assert "not watching pyo3_mixed" in result.stderr and "broken on purpose" in result.stderr
+
+
+def test_with_hook_refuses_an_environment_without_the_runtime(
+    copy_fixture: CopyFixture, new_venv: Venv
+) -> None:
+    source = copy_fixture("pyo3-pure")
+    result = new_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml", check=False)
+    assert result.returncode != 0
+    assert "maturin_import_hook" in result.stderr and "pip install" in result.stderr, result.describe()
+    assert list(new_venv.site_packages.glob("maturin_hook-*.pth")) == []
+
+
+def test_with_hook_rejects_upstream_install() -> None:
+    result = run([MATURIN, "develop", "--with-hook", "--upstream-install"], check=False)
+    assert result.returncode == 2
+    assert "cannot be used with" in result.stderr
