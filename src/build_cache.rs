@@ -4,18 +4,17 @@
 //! environment), else `<environment>/maturin_build_cache` when writable, else the user cache
 //! directory's `maturin_build_cache/<environment hash>`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const BUILD_DIR_ENV: &str = "MATURIN_BUILD_DIR";
 const CACHE_DIR_NAME: &str = "maturin_build_cache";
 /// The file a build holds an exclusive lock on (fs4), in each project directory (and, for a
 /// lock over the whole cache, in the root).
-pub const LOCK_FILE_NAME: &str = "lock";
+/// The name of a project lock file (see `maturin_hook_freshness::lock`).
+pub use maturin_hook_freshness::lock::LOCK_FILE as LOCK_FILE_NAME;
 
 #[derive(Debug, Clone)]
 pub struct BuildCache {
@@ -59,17 +58,7 @@ impl BuildCache {
     /// Writes `value` as JSON to `path` atomically (a temporary file renamed into place), so a
     /// reader never sees half a file, even when the writer is killed.
     pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
-        let dir = path.parent().context("cache file without a directory")?;
-        fs::create_dir_all(dir).with_context(|| {
-            format!("cannot create the build cache directory {}", dir.display())
-        })?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write to the build cache at {}", dir.display()))?;
-        serde_json::to_writer(&mut file, value)?;
-        file.flush()?;
-        file.persist(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+        maturin_hook_freshness::write_json_atomically(path, value)
     }
 }
 
@@ -108,10 +97,7 @@ impl BuildCache {
     }
 }
 
-pub fn short_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use maturin_hook_freshness::short_hash;
 
 fn is_writable_dir(dir: &Path) -> bool {
     let cache = dir.join(CACHE_DIR_NAME);
