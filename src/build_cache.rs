@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 pub const BUILD_DIR_ENV: &str = "MATURIN_BUILD_DIR";
 const CACHE_DIR_NAME: &str = "maturin_build_cache";
 /// The file a build holds an exclusive lock on (fs4), in each project directory (and, for a
-/// lock over the whole cache, in the root).
-/// The name of a project lock file (see `maturin_hook_freshness::lock`).
+/// lock over the whole cache, in the root); see `maturin_hook_freshness::lock`.
 pub use maturin_hook_freshness::lock::LOCK_FILE as LOCK_FILE_NAME;
 
 #[derive(Debug, Clone)]
