@@ -50,6 +50,7 @@ class Metric:
     samples: dict[str, list[float]] = field(default_factory=dict)
     details: dict[str, object] = field(default_factory=dict)
     derived: bool = False
+    group: str = ""  # the scenario group (module) that made it: a row of the chart, a block of the table
 
     def add(self, tool: str, value: float) -> None:
         self.samples.setdefault(tool, []).append(value)
@@ -76,6 +77,7 @@ class Metric:
             per_tool[tool] = entry
         return {
             "description": self.description,
+            "group": self.group,
             "unit": self.unit,
             "derived": self.derived,
             "tools": per_tool,
@@ -89,6 +91,7 @@ class Results:
     def __init__(self) -> None:
         self.metrics: dict[str, Metric] = {}
         self.warnings: list[str] = []
+        self.group = ""  # set by run.py to the scenario group running; new metrics get it
 
     def warn(self, message: str) -> None:
         """Something worth a look that does not invalidate the figures (printed and kept in the JSON)."""
@@ -97,7 +100,7 @@ class Results:
 
     def metric(self, name: str, description: str, unit: str = "s", *, derived: bool = False) -> Metric:
         if name not in self.metrics:
-            self.metrics[name] = Metric(name, description, unit, derived=derived)
+            self.metrics[name] = Metric(name, description, unit, derived=derived, group=self.group)
         return self.metrics[name]
 
 
@@ -110,6 +113,7 @@ class Context:
     python: Path  # the interpreter that fresh target venvs are made from
     work_dir: Path
     results: Results = field(default_factory=Results)
+    ours_wheel: Path | None = None  # our wheel (binary + maturin_import_hook runtime), for the hook group
 
     def tool(self, name: str) -> Tool:
         for tool in self.tools:
@@ -182,6 +186,21 @@ def alternate(tools: Sequence[Tool], runs: int, body: Callable[[Tool, int], None
             body(tool, index)
 
 
+def stale_warning(artifact: Path) -> str | None:
+    """A warning when the repo's Rust sources changed after `artifact` (an install or a wheel of ours)
+    was made: its figures are then for an older state than the working tree."""
+    sources = [REPO_ROOT / "Cargo.toml", REPO_ROOT / "Cargo.lock"]
+    for directory in (REPO_ROOT / "src", REPO_ROOT / "import-hook" / "src"):
+        sources += directory.rglob("*.rs")
+    newest = max((p for p in sources if p.exists()), key=lambda p: p.stat().st_mtime, default=None)
+    if newest is None or newest.stat().st_mtime <= artifact.stat().st_mtime:
+        return None
+    return (
+        f"{artifact} is older than {newest.relative_to(REPO_ROOT)}: the figures are for the build it "
+        f"holds, not the working tree"
+    )
+
+
 def compiled_crates(cargo_stderr: str) -> list[str]:
     """The crates cargo says it compiled (`   Compiling name vX (path)`), in order."""
     return re.findall(r"^\s*Compiling (\S+) v", cargo_stderr, flags=re.MULTILINE)
@@ -211,6 +230,14 @@ def make_venv(path: Path, python: Path) -> Path:
         shutil.rmtree(path)
     run([python, "-m", "venv", path])
     return path / "bin" / "python"
+
+
+def pip_install(python: Path, *requirements: object, find_links: Path | None = None) -> Completed:
+    """`python -m pip install` of wheels or requirements; with `find_links`, offline from that directory."""
+    args: list[object] = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if find_links is not None:
+        args += ["--no-index", "--find-links", find_links]
+    return run([*args, *requirements])
 
 
 def copy_project(source: Path, destination: Path) -> None:

@@ -1,6 +1,6 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
-    scripts/bench [--runs N] [--ours PATH] [--only develop]
+    scripts/bench [--runs N] [--ours PATH] [--ours-wheel PATH] [--only develop|hook]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Callable
 
 import develop
+import hook
 import report
 from common import (
     DEFAULT_OUTPUT_DIR,
@@ -35,9 +36,10 @@ from common import (
     Tool,
     log,
     run,
+    stale_warning,
 )
 
-SCENARIOS: dict[str, ModuleType] = {"develop": develop}
+SCENARIOS: dict[str, ModuleType] = {"develop": develop, "hook": hook}
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
 OURS_VENV = REPO_ROOT / "target" / "bench-ours-venv"
@@ -62,6 +64,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--upstream", type=Path, default=UPSTREAM_VENV / "bin" / "maturin", help="upstream's maturin binary"
+    )
+    parser.add_argument(
+        "--ours-wheel",
+        type=Path,
+        help=f"our wheel for the hook scenarios (default: the newest {hook.TEST_WHEEL_DIR}/maturin-*.whl, "
+        "made by `pip wheel --no-deps -w target/test-wheel .`)",
     )
     parser.add_argument(
         "--only", action="append", choices=sorted(SCENARIOS), help="run only these scenario groups"
@@ -117,18 +125,11 @@ def tool(name: str, maturin: Path) -> Tool:
 
 def warn_if_stale(ours: Tool) -> list[str]:
     """Our binary is an install of the repo: say so when the Rust sources changed after it."""
-    sources = [REPO_ROOT / "Cargo.toml", REPO_ROOT / "Cargo.lock"]
-    for directory in (REPO_ROOT / "src", REPO_ROOT / "import-hook" / "src"):
-        sources += directory.rglob("*.rs")
-    newest = max((p for p in sources if p.exists()), key=lambda p: p.stat().st_mtime, default=None)
-    if newest is not None and newest.stat().st_mtime > ours.maturin.stat().st_mtime:
-        message = (
-            f"{ours.maturin} is older than {newest.relative_to(REPO_ROOT)}: the figures are for the "
-            f"last `pip install .`, not the working tree"
-        )
-        log(f"warning: {message}")
-        return [message]
-    return []
+    message = stale_warning(ours.maturin)
+    if message is None:
+        return []
+    log(f"warning: {message}")
+    return [message]
 
 
 def rustc_version() -> str:
@@ -153,10 +154,17 @@ def main(argv: list[str]) -> int:
         log(f"ours:     {ours.maturin} ({ours.version})\nupstream: {upstream.maturin} ({upstream.version})")
         stale = warn_if_stale(ours)
 
-        ctx = Context(tools=[ours, upstream], runs=args.runs, python=args.python, work_dir=WORK_DIR)
+        ctx = Context(
+            tools=[ours, upstream],
+            runs=args.runs,
+            python=args.python,
+            work_dir=WORK_DIR,
+            ours_wheel=args.ours_wheel,
+        )
         ctx.results.warnings += stale
         for name in args.only or list(SCENARIOS):
             scenario: Callable[[Context], None] = SCENARIOS[name].run_scenarios
+            ctx.results.group = name
             scenario(ctx)
     except BenchError as error:
         print(f"bench: error: {error}", file=sys.stderr)

@@ -45,7 +45,14 @@ PROJECTS = [
         build_requires=("cffi",),
     ),
     FixtureProject("uniffi", "Cargo.toml", "import uniffi_fixture; print(uniffi_fixture.get_value())", "55"),
-    FixtureProject("bin", "Cargo.toml", None, "", script="bin-fixture", script_output="bin-fixture 66"),
+    FixtureProject(
+        "bin",
+        "Cargo.toml",
+        "import bin_fixture; print(bin_fixture.run())",
+        "bin-fixture 66",
+        script="bin-fixture",
+        script_output="bin-fixture 66",
+    ),
     FixtureProject(
         "workspace", "py/Cargo.toml", "import workspace_py; print(workspace_py.get_value())", "77"
     ),

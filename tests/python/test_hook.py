@@ -254,6 +254,21 @@ def test_other_bindings_rebuild_on_import(name: str, copy_fixture: CopyFixture, 
     assert not rebuilt(import_value(hook_venv, project.check_code))
 
 
+def test_bin_project_binary_is_rebuilt_when_its_package_is_imported(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    project = PROJECTS_BY_NAME["bin"]
+    source = copy_fixture("bin")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / project.manifest)
+    assert project.check_code is not None
+    assert import_value(hook_venv, project.check_code).stdout.strip() == "bin-fixture 66"
+    replace_in(source / "src" / "main.rs", "= 66;", "= 67;")
+    result = import_value(hook_venv, project.check_code)
+    assert result.stdout.strip() == "bin-fixture 67", result.describe()
+    script = run([hook_venv.bin_dir / "bin-fixture"])
+    assert script.stdout.strip() == "bin-fixture 67"
+
+
 def test_two_hooked_projects_in_one_environment(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
     mixed = copy_fixture("pyo3-mixed")
     pure = copy_fixture("pyo3-pure")
