@@ -13,6 +13,7 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         upstream_install: command.upstream_install,
         hook_args: command.with_hook.then(develop_arguments),
         state_dir: None,
+        lock_timeout: None,
     })?;
     if outcome.action == DevelopAction::UpToDate {
         eprintln!(

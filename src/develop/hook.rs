@@ -8,7 +8,7 @@ use crate::cli::DevelopCommand;
 use crate::interpreter::InterpreterFacts;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use maturin::BuildContext;
+use maturin::{BuildContext, DevelopOptions};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -28,22 +28,13 @@ pub struct HookConfig {
 impl HookConfig {
     /// The develop this hook runs when a full build is due.
     pub fn request(&self) -> Result<DevelopRequest> {
-        #[derive(Parser)]
-        struct Develop {
-            #[command(flatten)]
-            command: DevelopCommand,
-        }
-        let parsed = Develop::try_parse_from(
-            std::iter::once("develop".to_string()).chain(self.args.iter().cloned()),
-        )
-        .with_context(|| {
+        let mut options = parse_develop_args(&self.args).with_context(|| {
             format!(
                 "the develop arguments recorded by `maturin develop --with-hook` ({}) no longer \
                  parse; run `maturin develop --with-hook` again",
                 self.args.join(" ")
             )
         })?;
-        let mut options = parsed.command.options;
         options.cargo_options.manifest_path = Some(self.manifest_path.clone());
         if let Some(dir) = &mut options.cargo_options.target_dir {
             *dir = self.cwd.join(&*dir);
@@ -57,8 +48,22 @@ impl HookConfig {
             upstream_install: false,
             hook_args: Some(self.args.clone()),
             state_dir: Some(self.state_dir.clone()),
+            lock_timeout: None,
         })
     }
+}
+
+/// `maturin develop` arguments (without the command name) as options.
+pub fn parse_develop_args(args: &[String]) -> Result<DevelopOptions> {
+    #[derive(Parser)]
+    struct Develop {
+        #[command(flatten)]
+        command: DevelopCommand,
+    }
+    let parsed = Develop::try_parse_from(
+        std::iter::once("maturin develop".to_string()).chain(args.iter().cloned()),
+    )?;
+    Ok(parsed.command.options)
 }
 
 /// The `.pth` file (name, content) that watches `context`'s project.

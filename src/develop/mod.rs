@@ -39,6 +39,8 @@ pub struct DevelopRequest {
     /// Where the build state lives; by default derived from the environment and the project
     /// as named on the command line (the import hook passes the one it was installed with).
     pub state_dir: Option<PathBuf>,
+    /// How long to wait for another build of the project (`None`: as long as it takes).
+    pub lock_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +127,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         None => cache.project_dir("develop", &project_key(&request.options)?),
     };
     let settings = settings_key(&request.options, &python, request.hook_args.is_some());
-    let _lock = ProjectLock::acquire(&state_dir, None, |lock| {
+    let _lock = ProjectLock::acquire(&state_dir, request.lock_timeout, |lock| {
         eprintln!(
             "⏳ Waiting for another build of this project to finish ({} is locked)",
             lock.display()
@@ -370,13 +372,27 @@ fn build_context(
     Ok(context)
 }
 
-/// The project as named on the command line: its manifest, else the current directory.
+/// The directory that names the project, however it was named: the one holding its
+/// pyproject.toml, found from the manifest's directory (or the current directory) and its
+/// parent, as maturin finds it. `develop` from the project directory, `develop -m Cargo.toml`
+/// and the import hooks thus share one state.
 fn project_key(options: &DevelopOptions) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
-    Ok(match &options.cargo_options.manifest_path {
-        Some(manifest) => canonical_or_as_given(&cwd.join(manifest)),
+    let start = match &options.cargo_options.manifest_path {
+        Some(manifest) => {
+            let manifest = canonical_or_as_given(&cwd.join(manifest));
+            manifest
+                .parent()
+                .map_or(manifest.clone(), Path::to_path_buf)
+        }
         None => canonical_or_as_given(&cwd),
-    })
+    };
+    Ok(start
+        .ancestors()
+        .take(2)
+        .find(|dir| dir.join("pyproject.toml").is_file())
+        .unwrap_or(&start)
+        .to_path_buf())
 }
 
 fn canonical_or_as_given(path: &Path) -> PathBuf {

@@ -1,20 +1,78 @@
 """The runtime of maturin-hook: rebuilds maturin projects when they are imported.
 
-Importing this package is cheap (the `.pth` files of `maturin develop --with-hook` import
-`maturin_import_hook._finder` at every interpreter start-up): nothing is imported here, and the
-native modules are only loaded by the functions that need them.
+A drop-in replacement of PyPI maturin-import-hook 0.3.0 (`install()`, `uninstall()`,
+`reset_logger()`, `project_importer`, `settings`, `error`), and the runtime of
+`maturin develop --with-hook`. Importing this package is cheap (the `.pth` files of
+`--with-hook` import `maturin_import_hook._finder` at every interpreter start-up): nothing is
+imported here until a function needs it.
 """
-
-from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Optional
+
     from maturin_import_hook._versions import Versions
+    from maturin_import_hook.project_importer import ProjectFileSearcher
+    from maturin_import_hook.settings import MaturinSettings
 
-__all__ = ["Versions", "versions"]
+__all__ = ["Versions", "install", "reset_logger", "uninstall", "versions"]
 
 
-def versions() -> Versions:
+def install(
+    *,
+    enable_project_importer: bool = True,
+    enable_rs_file_importer: bool = True,
+    enable_reloading: bool = True,
+    settings: "Optional[MaturinSettings]" = None,
+    build_dir: "Optional[Path]" = None,
+    force_rebuild: bool = False,
+    lock_timeout_seconds: "Optional[float]" = 120,
+    show_warnings: bool = True,
+    file_searcher: "Optional[ProjectFileSearcher]" = None,
+    enable_automatic_installation: bool = False,
+) -> None:
+    """Rebuilds editable maturin projects when they are imported (see `project_importer`).
+    `MATURIN_IMPORT_HOOK_ENABLED=0` makes this a no-op."""
+    import os
+
+    from maturin_import_hook._logging import logger
+
+    if os.environ.get("MATURIN_IMPORT_HOOK_ENABLED") == "0":
+        logger.info("maturin import hook disabled by environment variable")
+        return
+    if enable_rs_file_importer:
+        logger.debug("the .rs file importer is not available in this version of maturin_import_hook")
+    if enable_project_importer:
+        from maturin_import_hook import project_importer
+
+        project_importer.install(
+            settings=settings,
+            build_dir=build_dir,
+            enable_reloading=enable_reloading,
+            force_rebuild=force_rebuild,
+            lock_timeout_seconds=lock_timeout_seconds,
+            show_warnings=show_warnings,
+            file_searcher=file_searcher,
+            enable_automatic_installation=enable_automatic_installation,
+        )
+
+
+def uninstall() -> None:
+    """Removes what `install()` installed."""
+    from maturin_import_hook import project_importer
+
+    project_importer.uninstall()
+
+
+def reset_logger() -> None:
+    """Gives the `maturin_import_hook` logger back to the program's logging configuration."""
+    from maturin_import_hook._logging import reset_logger
+
+    reset_logger()
+
+
+def versions() -> "Versions":
     """The versions of the native library this runtime is linked with."""
     from maturin_import_hook._versions import versions
 
@@ -26,4 +84,8 @@ def __getattr__(name: str) -> object:
         from maturin_import_hook._versions import Versions
 
         return Versions
+    if name in ("project_importer", "settings", "error"):
+        import importlib
+
+        return importlib.import_module(f"maturin_import_hook.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
