@@ -92,6 +92,7 @@ class Results:
         self.metrics: dict[str, Metric] = {}
         self.warnings: list[str] = []
         self.group = ""  # set by run.py to the scenario group running; new metrics get it
+        self.context: dict[str, str] = {}  # what a scenario group set up, for the table and the JSON
 
     def warn(self, message: str) -> None:
         """Something worth a look that does not invalidate the figures (printed and kept in the JSON)."""
@@ -202,8 +203,10 @@ def stale_warning(artifact: Path) -> str | None:
 
 
 def compiled_crates(cargo_stderr: str) -> list[str]:
-    """The crates cargo says it compiled (`   Compiling name vX (path)`), in order."""
-    return re.findall(r"^\s*Compiling (\S+) v", cargo_stderr, flags=re.MULTILINE)
+    """The crates cargo says it compiled (`   Compiling name vX (path)`), in order; colours
+    (upstream's import hook runs maturin and so cargo with `--color always`) are ignored."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", cargo_stderr)
+    return re.findall(r"^\s*Compiling (\S+) v", plain, flags=re.MULTILINE)
 
 
 # --- environments ------------------------------------------------------------------------
