@@ -94,8 +94,14 @@ pub struct Rebuilt {
 }
 
 /// Replays `state`'s plan after the source `changes`, installs the new artifacts and records
-/// the new build in `state_dir`. The caller holds the project lock.
-pub fn rebuild(state: &mut DevelopState, state_dir: &Path, changes: &[Change]) -> Result<Rebuilt> {
+/// the new build in `state_dir`. The caller holds the project lock. `show_output`: pass
+/// cargo's stderr (progress, warnings) on to ours as it comes; it is kept either way.
+pub fn rebuild(
+    state: &mut DevelopState,
+    state_dir: &Path,
+    changes: &[Change],
+    show_output: bool,
+) -> Result<Rebuilt> {
     let plan = state
         .quick_rebuild
         .clone()
@@ -104,7 +110,7 @@ pub fn rebuild(state: &mut DevelopState, state_dir: &Path, changes: &[Change]) -
     let build_started_ns = fingerprint::filesystem_now(state_dir)?;
     let mut rebuilt = Rebuilt::default();
     for step in &plan.steps {
-        rebuilt.diagnostics.push_str(&run_cargo(step)?);
+        rebuilt.diagnostics.push_str(&run_cargo(step, show_output)?);
     }
     for step in &plan.steps {
         for destination in &step.destinations {
@@ -148,6 +154,7 @@ pub fn refresh(
     lock_timeout: Option<Duration>,
     on_wait: impl FnOnce(&Path),
     on_rebuild: impl FnOnce(&str),
+    show_output: bool,
 ) -> Result<Refresh> {
     let Some(mut state) = DevelopState::load(state_dir) else {
         return Ok(Refresh::NeedsDevelop {
@@ -182,7 +189,7 @@ pub fn refresh(
             changes,
         } => {
             on_rebuild(&reason);
-            let rebuilt = rebuild(&mut state, state_dir, &changes)?;
+            let rebuilt = rebuild(&mut state, state_dir, &changes, show_output)?;
             Ok(Refresh::Rebuilt { reason, rebuilt })
         }
     }
@@ -190,7 +197,7 @@ pub fn refresh(
 
 /// Runs one recorded cargo command: its JSON messages are read from stdout, its stderr is
 /// passed on to ours and kept.
-fn run_cargo(step: &CargoStep) -> Result<String> {
+fn run_cargo(step: &CargoStep, show_output: bool) -> Result<String> {
     let mut command = step.command.to_command();
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     tracing::debug!("running {command:?}");
@@ -205,7 +212,9 @@ fn run_cargo(step: &CargoStep) -> Result<String> {
             if read == 0 {
                 break;
             }
-            let _ = std::io::stderr().write_all(&buffer[..read]);
+            if show_output {
+                let _ = std::io::stderr().write_all(&buffer[..read]);
+            }
             kept.extend_from_slice(&buffer[..read]);
         }
         String::from_utf8_lossy(&kept).into_owned()
@@ -247,7 +256,13 @@ fn copy_atomically(from: &Path, to: &Path) -> Result<()> {
     let mut temporary = tempfile::Builder::new()
         .prefix(".maturin-hook-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot write to {}", dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot write the rebuilt {} into {}: is the environment read-only?",
+                to.file_name().unwrap_or_default().to_string_lossy(),
+                dir.display()
+            )
+        })?;
     let mut source =
         std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
     std::io::copy(&mut source, temporary.as_file_mut())

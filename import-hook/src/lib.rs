@@ -34,24 +34,30 @@ fn versions() -> (&'static str, &'static str) {
 /// Runs the develop recorded by `maturin develop --with-hook` (`config` is its JSON).
 /// Returns `(action, reason)`.
 #[pyfunction]
-fn develop_hooked(py: Python<'_>, config: &str) -> PyResult<(String, Option<String>)> {
+#[pyo3(signature = (config, show_output=true))]
+fn develop_hooked(
+    py: Python<'_>,
+    config: &str,
+    show_output: bool,
+) -> PyResult<(String, Option<String>)> {
     let config: HookConfig = serde_json::from_str(config)
         .map_err(|error| PyValueError::new_err(format!("invalid hook configuration: {error}")))?;
-    run_develop(py, || config.request())
+    run_develop(py, show_output, || config.request())
 }
 
 /// `maturin develop <args> -m <manifest_path>` into `environment`, as the project importer of
 /// `maturin_import_hook.install()` runs it. Returns `(action, reason)`.
 #[pyfunction]
-#[pyo3(signature = (manifest_path, args, environment, lock_timeout_seconds=None))]
+#[pyo3(signature = (manifest_path, args, environment, lock_timeout_seconds=None, show_output=true))]
 fn develop_project(
     py: Python<'_>,
     manifest_path: PathBuf,
     args: Vec<String>,
     environment: PathBuf,
     lock_timeout_seconds: Option<f64>,
+    show_output: bool,
 ) -> PyResult<(String, Option<String>)> {
-    run_develop(py, || {
+    run_develop(py, show_output, || {
         let mut options = parse_develop_args(&args)?;
         options.cargo_options.manifest_path = Some(manifest_path);
         Ok(DevelopRequest {
@@ -66,16 +72,20 @@ fn develop_project(
 }
 
 /// Develops in-process with the program's stdout pointed at stderr meanwhile (maturin prints
-/// progress there); a failure carries what was printed.
+/// progress there; shown when `show_output`); a failure carries what was printed.
 fn run_develop(
     py: Python<'_>,
+    show_output: bool,
     request: impl FnOnce() -> anyhow::Result<DevelopRequest> + Send,
 ) -> PyResult<(String, Option<String>)> {
     let run = || request().and_then(develop);
     #[cfg(unix)]
-    let (result, output) = py.detach(|| stdio::with_output_on_stderr(run));
+    let (result, output) = py.detach(|| stdio::with_output_on_stderr(show_output, run));
     #[cfg(not(unix))]
-    let (result, output) = (py.detach(run), String::new());
+    let (result, output) = (py.detach(run), {
+        let _ = show_output;
+        String::new()
+    });
     match result {
         Ok(outcome) => {
             let action = match outcome.action {

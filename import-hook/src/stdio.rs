@@ -7,11 +7,11 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-/// Runs `build` with stdout and stderr captured as described; returns its result and what was
-/// written. If the descriptors cannot be redirected, runs it with stdout sent to stderr only
-/// (or, failing that, as it is).
-pub fn with_output_on_stderr<T>(build: impl FnOnce() -> T) -> (T, String) {
-    let Some(redirect) = Redirect::start() else {
+/// Runs `build` with stdout and stderr captured as described (passed on to stderr only when
+/// `show`); returns its result and what was written. If the descriptors cannot be redirected,
+/// runs it as it is.
+pub fn with_output_on_stderr<T>(show: bool, build: impl FnOnce() -> T) -> (T, String) {
+    let Some(redirect) = Redirect::start(show) else {
         return (build(), String::new());
     };
     let result = build();
@@ -32,7 +32,7 @@ fn dup(fd: i32) -> Option<OwnedFd> {
 }
 
 impl Redirect {
-    fn start() -> Option<Redirect> {
+    fn start(show: bool) -> Option<Redirect> {
         let (reader, writer) = std::io::pipe().ok()?;
         let saved_stdout = dup(1)?;
         let saved_stderr = dup(2)?;
@@ -51,7 +51,9 @@ impl Redirect {
                 if read == 0 {
                     break;
                 }
-                let _ = real_stderr.write_all(&buffer[..read]);
+                if show {
+                    let _ = real_stderr.write_all(&buffer[..read]);
+                }
                 kept.extend_from_slice(&buffer[..read]);
             }
             String::from_utf8_lossy(&kept).into_owned()

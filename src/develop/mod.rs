@@ -166,7 +166,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
                 timings.freshness_check = check_started.elapsed();
                 eprintln!("🔁 Rebuilding {}: {reason}", state.name);
                 let compile_started = Instant::now();
-                let rebuilt = quick_rebuild::rebuild(&mut state, &state_dir, &changes)?;
+                let rebuilt = quick_rebuild::rebuild(&mut state, &state_dir, &changes, true)?;
                 timings.compile = compile_started.elapsed();
                 eprintln!(
                     "🛠 Replaced the compiled module of {}-{}",

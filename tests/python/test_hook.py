@@ -186,6 +186,18 @@ def test_disabled_by_environment_variable(mixed: tuple[Venv, Path]) -> None:
     assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "26"
 
 
+def test_show_warnings_off_hides_cargo_output_but_not_errors(mixed: tuple[Venv, Path]) -> None:
+    venv, source = mixed
+    quiet = venv.env(MATURIN_IMPORT_HOOK_SHOW_WARNINGS="0")
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 34;")
+    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())", env=quiet)
+    assert result.stdout.strip() == "34"
+    assert "building" in result.stderr and "Compiling" not in result.stderr, result.describe()
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 34;", 'VALUE: i64 = "x";')
+    failed = import_value(venv, "import pyo3_mixed", env=quiet, check=False)
+    assert "mismatched types" in failed.stderr, failed.describe()
+
+
 def test_eight_processes_importing_one_stale_project_build_once(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 27;")

@@ -18,15 +18,17 @@ create_exception!(
 /// Checks the recorded build in `state_dir` and rebuilds a Rust-only change by replaying
 /// cargo. Returns `(status, reason, diagnostics)` with status `"fresh"`, `"rebuilt"` or
 /// `"develop"` (a full develop is needed). `on_wait(lock_path)` is called if another process
-/// is building, `on_rebuild(reason)` before cargo runs.
+/// is building, `on_rebuild(reason)` before cargo runs; cargo's stderr is passed on to ours
+/// when `show_output`.
 #[pyfunction]
-#[pyo3(signature = (state_dir, lock_timeout_seconds, on_wait, on_rebuild))]
+#[pyo3(signature = (state_dir, lock_timeout_seconds, on_wait, on_rebuild, show_output=true))]
 fn refresh(
     py: Python<'_>,
     state_dir: PathBuf,
     lock_timeout_seconds: Option<f64>,
     on_wait: Py<PyAny>,
     on_rebuild: Py<PyAny>,
+    show_output: bool,
 ) -> PyResult<(&'static str, Option<String>, String)> {
     let timeout = lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
     let call = |callback: &Py<PyAny>, argument: String| {
@@ -42,6 +44,7 @@ fn refresh(
             timeout,
             |lock| call(&on_wait, lock.display().to_string()),
             |reason| call(&on_rebuild, reason.to_string()),
+            show_output,
         )
     });
     match result {

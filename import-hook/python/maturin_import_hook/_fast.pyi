@@ -5,6 +5,7 @@ def refresh(
     lock_timeout_seconds: float | None,
     on_wait: Callable[[str], None],
     on_rebuild: Callable[[str], None],
+    show_output: bool = True,
 ) -> tuple[str, str | None, str]: ...
 
 class CargoBuildFailed(RuntimeError): ...

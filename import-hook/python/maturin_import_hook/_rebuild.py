@@ -40,7 +40,9 @@ def ensure_built(name: str, state_dir: str, config: str, lock_timeout_seconds: f
     """Makes the installed build of `name` match its sources; True when it rebuilt."""
     started = time.perf_counter()
     try:
-        status, reason, _output = _fast.refresh(state_dir, lock_timeout_seconds, _on_wait, _on_rebuild(name))
+        status, reason, _output = _fast.refresh(
+            state_dir, lock_timeout_seconds, _on_wait, _on_rebuild(name), _show_output()
+        )
     except _fast.CargoBuildFailed as error:
         _raise_build_error(name, "cargo failed", error.args[1])
     except TimeoutError as error:
@@ -69,9 +71,15 @@ def _develop(name: str, config: str) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        _native.develop_hooked(config)
+        _native.develop_hooked(config, _show_output())
     except _native.DevelopFailed as error:
         _raise_build_error(name, error.args[0], error.args[1])
+
+
+def _show_output() -> bool:
+    """cargo's progress and warnings go to stderr unless MATURIN_IMPORT_HOOK_SHOW_WARNINGS=0
+    (the `show_warnings=False` of `install()`); errors always reach the BuildError."""
+    return os.environ.get("MATURIN_IMPORT_HOOK_SHOW_WARNINGS") != "0"
 
 
 def _raise_build_error(name: str, reason: str, diagnostics: str) -> None:

@@ -223,7 +223,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         sys.stderr.flush()
         try:
             action, reason = _native.develop_project(
-                str(manifest), args, sys.prefix, self._lock_timeout_seconds
+                str(manifest), args, sys.prefix, self._lock_timeout_seconds, self._show_warnings
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError
