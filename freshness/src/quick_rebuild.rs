@@ -146,6 +146,26 @@ pub enum Refresh {
     },
 }
 
+/// Whether the build recorded in `state_dir` is up to date (stats only, unless a touched input
+/// needs hashing; new stamps are saved). The first step of [`refresh`], without the lock.
+pub fn is_fresh(state_dir: &Path) -> bool {
+    let Some(mut state) = DevelopState::load(state_dir) else {
+        return false;
+    };
+    match state.check() {
+        Verdict::Fresh { restamped } => {
+            if restamped {
+                // Only saves future hashing: a read-only cache is no reason to fail an import.
+                if let Err(error) = state.save(state_dir) {
+                    tracing::debug!("not saving new stamps: {error:#}");
+                }
+            }
+            true
+        }
+        Verdict::Stale { .. } => false,
+    }
+}
+
 /// The import path: the state in `state_dir` is checked (stats only when nothing changed);
 /// a Rust-only change is rebuilt under the project lock, after checking again (another process
 /// may have rebuilt it meanwhile).
@@ -156,18 +176,7 @@ pub fn refresh(
     on_rebuild: impl FnOnce(&str),
     show_output: bool,
 ) -> Result<Refresh> {
-    let Some(mut state) = DevelopState::load(state_dir) else {
-        return Ok(Refresh::NeedsDevelop {
-            reason: format!("no recorded build in {}", state_dir.display()),
-        });
-    };
-    if let Verdict::Fresh { restamped } = state.check() {
-        if restamped {
-            // Only saves future hashing: a read-only cache is no reason to fail an import.
-            if let Err(error) = state.save(state_dir) {
-                tracing::debug!("not saving new stamps: {error:#}");
-            }
-        }
+    if is_fresh(state_dir) {
         return Ok(Refresh::Fresh);
     }
     let _lock = ProjectLock::acquire(state_dir, lock_timeout, on_wait)?;

@@ -57,6 +57,13 @@ fn refresh(
     }
 }
 
+/// Whether the build recorded in `state_dir` is up to date: the whole cost of an import of an
+/// unchanged hooked project.
+#[pyfunction]
+fn is_fresh(state_dir: PathBuf) -> bool {
+    quick_rebuild::is_fresh(&state_dir)
+}
+
 fn to_python_error(error: anyhow::Error) -> PyErr {
     if let Some(failed) = error.downcast_ref::<CargoFailed>() {
         return CargoBuildFailed::new_err((failed.to_string(), failed.diagnostics.clone()));
@@ -73,6 +80,7 @@ fn to_python_error(error: anyhow::Error) -> PyErr {
 #[pymodule]
 fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(refresh, module)?)?;
+    module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
     module.add(
         "CargoBuildFailed",
         module.py().get_type::<CargoBuildFailed>(),

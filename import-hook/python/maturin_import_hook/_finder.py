@@ -2,7 +2,9 @@
 
 Start-up cost is the point of this module: it imports nothing (`sys` and `os` are loaded
 before `.pth` files run), and an import of any module it does not watch costs one dict lookup.
-The work happens in `maturin_import_hook._rebuild`, loaded by the first watched import.
+A watched import loads `maturin_import_hook._fast` (small, without the maturin crate) to stat
+the recorded inputs; `maturin_import_hook._rebuild` is only loaded when a build is due or on a
+reload.
 """
 
 import os
@@ -25,8 +27,12 @@ class HookFinder:
     @staticmethod
     def find_spec(fullname: str, path: object = None, target: object = None) -> "Optional[ModuleSpec]":
         watched = _watched.get(fullname)
-        if watched is None:
+        if watched is None or os.environ.get("MATURIN_IMPORT_HOOK_ENABLED") == "0":
             return None
+        from maturin_import_hook import _fast
+
+        if fullname not in sys.modules and _fast.is_fresh(watched[0]):
+            return None  # up to date: the following finders import it as installed
         from maturin_import_hook import _rebuild
 
         return _rebuild.find_spec(fullname, watched[0], watched[1])

@@ -22,8 +22,6 @@ LOGGER_NAME = "maturin_import_hook"
 
 
 def find_spec(fullname: str, state_dir: str, config: str) -> ModuleSpec | None:
-    if os.environ.get("MATURIN_IMPORT_HOOK_ENABLED") == "0":
-        return None
     rebuilt = ensure_built(fullname, state_dir, config)
     if fullname in sys.modules:
         from maturin_import_hook import _reload
