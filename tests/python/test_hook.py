@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import MATURIN, Result, Venv, run
+from conftest import MATURIN, REPO_ROOT, Result, Venv, make_venv, require_python, run, runtime_wheel
 from fixture_projects import PROJECTS_BY_NAME
 
 CopyFixture = Callable[[str], Path]
@@ -292,6 +292,32 @@ def test_two_hooked_projects_in_one_environment(copy_fixture: CopyFixture, hook_
         hook_venv, "import pyo3_mixed, pyo3_pure; print(pyo3_mixed.get_value(), pyo3_pure.get_value())"
     )
     assert result.stdout.split() == ["31", "32"], result.describe()
+
+
+def test_two_interpreter_versions_use_the_hook_at_once(
+    copy_fixture: CopyFixture, hook_venv: Venv, tmp_path: Path
+) -> None:
+    """A CPython 3.8 venv and the default one, each with the (abi3) runtime, hook one project:
+    both rebuild it at the same time, each for itself, without getting in each other's way."""
+    old_python = require_python("3.8")
+    old_venv = make_venv(tmp_path / "venv38", python=old_python)
+    old_venv.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    # its own target dir: the other interpreter's pyo3 build stays valid
+    old_env = old_venv.env(CARGO_TARGET_DIR=str(REPO_ROOT / "target" / "fixtures-py38"))
+    source = copy_fixture("pyo3-mixed")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    run([MATURIN, "develop", "--with-hook", "-m", source / "Cargo.toml"], env=old_env)
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 38;")
+    code = "import sys, pyo3_mixed; print(sys.version_info[:2], pyo3_mixed.get_value())"
+    processes = [
+        subprocess.Popen(
+            [venv.python, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for venv, env in ((hook_venv, hook_venv.env()), (old_venv, old_env))
+    ]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert outputs[0][0].strip().endswith(" 38"), outputs
+    assert outputs[1][0].strip() == "(3, 8) 38", outputs
 
 
 def test_develop_without_hook_and_pip_uninstall_remove_the_pth(mixed: tuple[Venv, Path]) -> None:
