@@ -100,3 +100,34 @@ def test_python_m_version(hook_venv: Venv) -> None:
     info = json.loads(module_cli(hook_venv, "version", "-f", "json"))
     assert info["maturin-import-hook"].startswith("maturin-hook")
     assert info["maturin"].startswith("maturin 1.16.0")
+
+
+def test_xdist_workers_importing_one_stale_project_build_it_once(
+    copy_fixture: CopyFixture, hook_venv: Venv, tmp_path: Path
+) -> None:
+    hook_venv.pip("install", "--quiet", "pytest==9.2.0", "pytest-xdist==3.8.0")
+    source = copy_fixture("pyo3-mixed")
+    hook_venv.maturin("develop", "-m", source / "Cargo.toml")
+    edit_value(source, 46)
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "conftest.py").write_text("import maturin_import_hook\n\nmaturin_import_hook.install()\n")
+    (suite / "test_value.py").write_text(
+        "import os, pathlib, pytest\n\n"
+        "@pytest.mark.parametrize('n', range(8))\n"
+        "def test_value(n, capfd):\n"
+        "    import pyo3_mixed\n"
+        "    assert pyo3_mixed.get_value() == 46\n"
+        "    worker = os.environ.get('PYTEST_XDIST_WORKER', 'main')\n"
+        "    log = pathlib.Path(os.environ['BUILD_LOG_DIR']) / f'{worker}-{n}.txt'\n"
+        "    log.write_text(capfd.readouterr().err)\n"
+    )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    result = run(
+        [hook_venv.python, "-m", "pytest", "-n", "4", "-q", "-p", "no:cacheprovider", suite],
+        env=hook_venv.env(BUILD_LOG_DIR=str(logs)),
+    )
+    assert "8 passed" in result.stdout, result.describe()
+    stderrs = [log.read_text() for log in logs.iterdir()]
+    assert sum(err.count("Compiling pyo3-mixed") for err in stderrs) == 1, stderrs
