@@ -14,21 +14,22 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.machinery
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar, Iterator, Sequence
-from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
+from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
 
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
-from maturin_import_hook.settings import MaturinSettings
+
+if TYPE_CHECKING:
+    from maturin_import_hook.settings import MaturinSettings
+
+# `install()` is on the start-up path of every program that uses it: what only a build, an
+# override or the first scan of sys.path needs is imported there (urllib.request alone costs
+# more than all of this module).
 
 __all__ = [
     "IMPORTER",
@@ -162,11 +163,17 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
 
     def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings:
         """The settings to build the project at `source_path` (imported as `module_path`) with."""
-        return self._settings if self._settings is not None else MaturinSettings.default()
+        if self._settings is not None:
+            return self._settings
+        from maturin_import_hook.settings import MaturinSettings
+
+        return MaturinSettings.default()
 
     def find_maturin(self) -> Path:
         """The maturin binary, for subclasses that build with it (the default builds in-process)."""
         if self._maturin_path is None:
+            import shutil
+
             found = shutil.which("maturin")
             if found is None:
                 raise MaturinError("maturin not found")
@@ -236,6 +243,8 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         return action
 
     def _rebuild_with_binary(self, name: str, manifest: Path, args: list[str]) -> str:
+        import subprocess
+
         command = [str(self.find_maturin()), "develop", "--manifest-path", str(manifest), *args]
         logger.info('building "%s"', name)
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -271,6 +280,9 @@ def _find_editable_projects(search_path: Sequence[str]) -> dict[str, Path]:
 
 
 def _editable_project_dir(dist_info: Path) -> Path | None:
+    import json
+    from urllib.parse import unquote, urlparse
+
     try:
         direct_url = json.loads((dist_info / "direct_url.json").read_text())
     except (OSError, ValueError):
@@ -278,7 +290,12 @@ def _editable_project_dir(dist_info: Path) -> Path | None:
     url = direct_url.get("url", "")
     if not direct_url.get("dir_info", {}).get("editable", False) or not url.startswith("file://"):
         return None
-    return Path(os.path.normpath(url2pathname(unquote(urlparse(url).path))))
+    path = unquote(urlparse(url).path)
+    if os.name == "nt":  # file:///C:/dir -> C:\\dir (nturl2path is what urllib.request uses)
+        import nturl2path
+
+        path = nturl2path.url2pathname(path)
+    return Path(os.path.normpath(path))
 
 
 def _manifest_of(project_dir: Path) -> Path | None:
