@@ -259,6 +259,9 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
     def _editable_projects(self) -> dict[str, Path]:
         if self._projects is None or self._projects_path != sys.path:
             self._projects_path = list(sys.path)
+            # the scan imports json and urllib.parse, which comes back here: those imports
+            # must see an (empty) index instead of starting another scan
+            self._projects = {}
             self._projects = _find_editable_projects(self._projects_path)
         return self._projects
 
