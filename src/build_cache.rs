@@ -37,6 +37,11 @@ impl BuildCache {
         BuildCache { root }
     }
 
+    /// A cache at `root` (the `build_dir` given to `maturin_import_hook.install()`).
+    pub fn at(root: PathBuf) -> Self {
+        BuildCache { root }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -62,16 +67,25 @@ impl BuildCache {
 }
 
 impl BuildCache {
-    /// The lock files that exist in the cache: `<root>/lock` and `<root>/projects/*/lock`.
+    /// The lock files that exist in the cache: `<root>/lock`, `<root>/projects/*/lock` and
+    /// those of the `.rs` file importer's builds, `<root>/rs_files/*/state/lock`.
     pub fn lock_files(&self) -> Vec<PathBuf> {
         let mut locks = vec![self.root.join(LOCK_FILE_NAME)];
-        if let Ok(entries) = fs::read_dir(self.root.join("projects")) {
-            let mut projects: Vec<PathBuf> = entries
-                .flatten()
-                .map(|entry| entry.path().join(LOCK_FILE_NAME))
-                .collect();
-            projects.sort();
-            locks.extend(projects);
+        for (dir, lock) in [
+            ("projects", Path::new(LOCK_FILE_NAME).to_path_buf()),
+            (
+                crate::rs_file::RS_FILES_DIR,
+                Path::new("state").join(LOCK_FILE_NAME),
+            ),
+        ] {
+            if let Ok(entries) = fs::read_dir(self.root.join(dir)) {
+                let mut projects: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|entry| entry.path().join(&lock))
+                    .collect();
+                projects.sort();
+                locks.extend(projects);
+            }
         }
         locks.retain(|lock| lock.is_file());
         locks
@@ -104,4 +118,25 @@ fn is_writable_dir(dir: &Path) -> bool {
         return tempfile::tempfile_in(&cache).is_ok();
     }
     tempfile::tempfile_in(dir).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_files_include_the_rs_file_builds() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = BuildCache::at(root.path().to_path_buf());
+        let project = root.path().join("projects").join("p-1");
+        let rs_file = root.path().join("rs_files").join("m_1").join("state");
+        for dir in [&project, &rs_file] {
+            fs::create_dir_all(dir).unwrap();
+            fs::write(dir.join(LOCK_FILE_NAME), "").unwrap();
+        }
+        assert_eq!(
+            cache.lock_files(),
+            vec![project.join(LOCK_FILE_NAME), rs_file.join(LOCK_FILE_NAME)]
+        );
+    }
 }

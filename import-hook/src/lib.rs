@@ -6,13 +6,17 @@
 mod stdio;
 
 use maturin_hook::develop::hook::{parse_develop_args, HookConfig};
-use maturin_hook::develop::{develop, DevelopAction, DevelopRequest};
+use maturin_hook::develop::{
+    develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
+};
 use maturin_hook::import_hook_cli::{run_for, ImportHookCli, Target};
+use maturin_hook::rs_file::{self, RsFileRequest};
 use maturin_hook_freshness::lock::LockTimeout;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 create_exception!(
@@ -67,6 +71,10 @@ fn develop_project(
             hook_args: None,
             state_dir: None,
             lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
+            install_target: InstallTarget::Environment,
+            python: None,
+            force_rebuild: false,
+            prepare: None,
         })
     })
 }
@@ -78,32 +86,125 @@ fn run_develop(
     show_output: bool,
     request: impl FnOnce() -> anyhow::Result<DevelopRequest> + Send,
 ) -> PyResult<(String, Option<String>)> {
-    let run = || request().and_then(develop);
+    let outcome = in_process(py, show_output, || request().and_then(develop))?;
+    Ok((action_name(&outcome).to_string(), outcome.reason))
+}
+
+fn action_name(outcome: &DevelopOutcome) -> &'static str {
+    match outcome.action {
+        DevelopAction::UpToDate => "up-to-date",
+        DevelopAction::Installed { .. } => "installed",
+        DevelopAction::Rebuilt => "rebuilt",
+        DevelopAction::BuiltOnly => "built",
+        DevelopAction::UpstreamInstall => "upstream-install",
+    }
+}
+
+/// Runs `build` without the GIL, with the program's stdout pointed at stderr meanwhile
+/// (maturin prints progress there; shown when `show_output`). A failure raises
+/// `DevelopFailed(message, output)` (or `TimeoutError` for the project lock).
+fn in_process<T: Send>(
+    py: Python<'_>,
+    show_output: bool,
+    build: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
     #[cfg(unix)]
-    let (result, output) = py.detach(|| stdio::with_output_on_stderr(show_output, run));
+    let (result, output) = py.detach(|| stdio::with_output_on_stderr(show_output, build));
     #[cfg(not(unix))]
-    let (result, output) = (py.detach(run), {
+    let (result, output) = (py.detach(build), {
         let _ = show_output;
         String::new()
     });
-    match result {
-        Ok(outcome) => {
-            let action = match outcome.action {
-                DevelopAction::UpToDate => "up-to-date",
-                DevelopAction::Installed { .. } => "installed",
-                DevelopAction::Rebuilt => "rebuilt",
-                DevelopAction::BuiltOnly => "built",
-                DevelopAction::UpstreamInstall => "upstream-install",
-            };
-            Ok((action.to_string(), outcome.reason))
+    result.map_err(|error| {
+        if error.downcast_ref::<LockTimeout>().is_some() {
+            return PyTimeoutError::new_err(error.to_string());
         }
-        Err(error) => {
-            if error.downcast_ref::<LockTimeout>().is_some() {
-                return Err(PyTimeoutError::new_err(error.to_string()));
-            }
-            Err(DevelopFailed::new_err((format!("{error:#}"), output)))
-        }
+        DevelopFailed::new_err((format!("{error:#}"), output))
+    })
+}
+
+/// Builds the standalone Rust file `rs_file` as the pyo3 module `module_name` with the
+/// `maturin develop` flags `args`, for the interpreter `python` of the environment
+/// `environment`, into the build cache (`build_dir`, else the environment's). Does nothing
+/// when nothing changed. `generate(suggested_project_dir) -> project_dir`, when given, makes
+/// the project instead of the built-in generator, and is only called when a build is due.
+/// Returns `(action, extension module path, reason)`.
+#[pyfunction]
+#[pyo3(signature = (
+    rs_file, module_name, args, python, environment, build_dir=None, lock_timeout_seconds=None,
+    show_output=true, force_rebuild=false, generate=None,
+))]
+#[allow(clippy::too_many_arguments)]
+fn build_rs_file(
+    py: Python<'_>,
+    rs_file: PathBuf,
+    module_name: String,
+    args: Vec<String>,
+    python: PathBuf,
+    environment: PathBuf,
+    build_dir: Option<PathBuf>,
+    lock_timeout_seconds: Option<f64>,
+    show_output: bool,
+    force_rebuild: bool,
+    generate: Option<Py<PyAny>>,
+) -> PyResult<(String, String, Option<String>)> {
+    // An exception of `generate` is raised as it is, not as a failed build.
+    let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
+    let generate = generate.map(|callback| {
+        let slot = Arc::clone(&generate_error);
+        Box::new(move |suggested: &Path| {
+            Python::attach(|py| {
+                let result = callback
+                    .call1(py, (suggested.as_os_str(),))
+                    .and_then(|dir| dir.extract::<PathBuf>(py));
+                result.map_err(|error| {
+                    let message = format!("generating the project failed: {error}");
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                    anyhow::anyhow!(message)
+                })
+            })
+        }) as rs_file::GenerateProject
+    });
+    let request = RsFileRequest {
+        rs_file,
+        module_name,
+        args,
+        python,
+        environment,
+        build_dir,
+        lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
+        force_rebuild,
+        generate,
+    };
+    let result = in_process(py, show_output, || rs_file::build(request));
+    if let Some(error) = generate_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
+        return Err(error);
     }
+    let built = result?;
+    Ok((
+        action_name(&built.outcome).to_string(),
+        built.extension.to_string_lossy().into_owned(),
+        built.outcome.reason,
+    ))
+}
+
+/// Writes the project that builds `rs_file` as the pyo3 module `module_name` into
+/// `project_dir` (each file only when its content changes), declaring `features`; returns the
+/// project directory.
+#[pyfunction]
+fn generate_rs_project(
+    rs_file: PathBuf,
+    module_name: &str,
+    features: Vec<String>,
+    project_dir: PathBuf,
+) -> PyResult<std::ffi::OsString> {
+    rs_file::generate_project(&rs_file, module_name, &features, &project_dir, None)
+        .map(PathBuf::into_os_string)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
 /// `python -m maturin_import_hook <args>` for the running interpreter (`python`, whose
@@ -150,6 +251,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(versions, module)?)?;
     module.add_function(wrap_pyfunction!(develop_hooked, module)?)?;
     module.add_function(wrap_pyfunction!(develop_project, module)?)?;
+    module.add_function(wrap_pyfunction!(build_rs_file, module)?)?;
+    module.add_function(wrap_pyfunction!(generate_rs_project, module)?)?;
     module.add_function(wrap_pyfunction!(import_hook_cli, module)?)?;
     module.add("DevelopFailed", module.py().get_type::<DevelopFailed>())?;
     Ok(())

@@ -1,7 +1,7 @@
 //! `maturin develop`
 
 use crate::cli::DevelopCommand;
-use crate::develop::{develop as develop_in_process, DevelopAction, DevelopRequest};
+use crate::develop::{develop as develop_in_process, DevelopAction, DevelopRequest, InstallTarget};
 use crate::environment::find_target_environment_from_cwd;
 use anyhow::Result;
 
@@ -14,6 +14,10 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         hook_args: command.with_hook.then(develop_arguments),
         state_dir: None,
         lock_timeout: None,
+        install_target: InstallTarget::Environment,
+        python: None,
+        force_rebuild: false,
+        prepare: None,
     })?;
     if outcome.action == DevelopAction::UpToDate {
         eprintln!(

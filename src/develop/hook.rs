@@ -3,7 +3,7 @@
 //! `maturin_import_hook._finder` for the project's top-level module. An import then checks the
 //! recorded build and rebuilds in-process when a Rust input changed.
 
-use super::DevelopRequest;
+use super::{DevelopRequest, InstallTarget};
 use crate::cli::DevelopCommand;
 use crate::interpreter::InterpreterFacts;
 use anyhow::{bail, Context, Result};
@@ -49,6 +49,10 @@ impl HookConfig {
             hook_args: Some(self.args.clone()),
             state_dir: Some(self.state_dir.clone()),
             lock_timeout: None,
+            install_target: InstallTarget::Environment,
+            python: None,
+            force_rebuild: false,
+            prepare: None,
         })
     }
 }

@@ -25,6 +25,23 @@ use state::{DevelopState, Scope, Verdict};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Where a develop puts what it built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum InstallTarget {
+    /// An editable install into [`DevelopRequest::environment`] (with its dist-info and the
+    /// project's dependencies), as `maturin develop` does.
+    #[default]
+    Environment,
+    /// Only the wheel's module files (the extension module and what maturin generates next to
+    /// it), extracted into this directory: no metadata, no dependencies, no pip. The `.rs` file
+    /// importer builds into one of these.
+    Directory(PathBuf),
+}
+
+/// Runs when a build is due, under the project lock, before the project is resolved; it may
+/// write the project's files and point the options at its manifest.
+pub type Prepare = Box<dyn FnOnce(&mut DevelopOptions) -> Result<()> + Send>;
+
 /// What to develop, how, and where.
 pub struct DevelopRequest {
     /// The `maturin develop` flags (the build settings).
@@ -41,6 +58,14 @@ pub struct DevelopRequest {
     pub state_dir: Option<PathBuf>,
     /// How long to wait for another build of the project (`None`: as long as it takes).
     pub lock_timeout: Option<Duration>,
+    /// Where the build goes (default: the environment).
+    pub install_target: InstallTarget,
+    /// The interpreter to build for (default: the environment's `bin/python`).
+    pub python: Option<PathBuf>,
+    /// Build even when nothing changed (and write the outputs anew).
+    pub force_rebuild: bool,
+    /// Called when a build is due (see [`Prepare`]).
+    pub prepare: Option<Prepare>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +94,8 @@ pub struct DevelopOutcome {
     pub version: Option<String>,
     /// Files written into the environment.
     pub written: Vec<PathBuf>,
+    /// Every file the build installed (written now or before), as recorded in the state.
+    pub outputs: Vec<PathBuf>,
     /// The files the build read, as recorded for the next freshness check.
     pub inputs: Vec<PathBuf>,
     /// What cargo printed on stderr (its warnings), when it was captured (quick rebuilds).
@@ -94,7 +121,7 @@ pub fn environment_python(environment: &Path) -> PathBuf {
     }
 }
 
-pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
+pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
     let started = Instant::now();
     if request.upstream_install {
         maturin::develop(request.options, &request.environment)?;
@@ -104,6 +131,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             project_name: None,
             version: None,
             written: Vec::new(),
+            outputs: Vec::new(),
             inputs: Vec::new(),
             cargo_output: None,
             timings: Timings {
@@ -113,7 +141,13 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         });
     }
 
-    let python = environment_python(&request.environment);
+    if request.hook_args.is_some() && request.install_target != InstallTarget::Environment {
+        bail!("the import hook can only be installed into an environment");
+    }
+    let python = match &request.python {
+        Some(python) => python.clone(),
+        None => environment_python(&request.environment),
+    };
     if !python.is_file() {
         bail!(
             "{} is not a Python environment: there is no interpreter at {}",
@@ -138,8 +172,10 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     let check_started = Instant::now();
     let loaded = DevelopState::load(&state_dir);
     let developed_before = loaded.is_some();
+    let previous_outputs: Vec<PathBuf> = loaded.as_ref().map_or_else(Vec::new, output_paths);
     let previous = loaded.filter(|state| state.settings == settings);
     let reason = match previous {
+        _ if request.force_rebuild => "a rebuild was forced".to_string(),
         Some(mut state) if !request.options.skip_install => match state.check() {
             Verdict::Fresh { restamped } => {
                 if restamped {
@@ -153,6 +189,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
                     project_name: Some(state.name.clone()),
                     version: Some(state.version.clone()),
                     written: Vec::new(),
+                    outputs: output_paths(&state),
                     inputs: state.input_paths(),
                     cargo_output: None,
                     timings,
@@ -162,7 +199,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
                 reason,
                 scope: Scope::RustOnly,
                 changes,
-            } => {
+            } if replay_dirs_exist(&state) => {
                 timings.freshness_check = check_started.elapsed();
                 eprintln!("🔁 Rebuilding {}: {reason}", state.name);
                 let compile_started = Instant::now();
@@ -179,6 +216,7 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
                     project_name: Some(state.name.clone()),
                     version: Some(state.version.clone()),
                     written: rebuilt.written,
+                    outputs: output_paths(&state),
                     inputs: state.input_paths(),
                     cargo_output: Some(rebuilt.diagnostics),
                     timings,
@@ -202,9 +240,13 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
     timings.freshness_check = check_started.elapsed();
     tracing::debug!("building: {reason}");
 
+    let mut options = request.options;
+    if let Some(prepare) = request.prepare.take() {
+        // before the build starts: what it writes is input, not a change during the build
+        prepare(&mut options)?;
+    }
     let build_started_ns = fingerprint::filesystem_now(&state_dir)?;
     let resolve_started = Instant::now();
-    let options = request.options;
     let wheel_dir = tempfile::TempDir::new().context("Failed to create temporary directory")?;
     let context = build_context(&options, &python, wheel_dir.path())?;
     timings.resolve = resolve_started.elapsed();
@@ -219,7 +261,52 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
             project_name: Some(metadata.name.clone()),
             version: Some(metadata.version.to_string()),
             written: Vec::new(),
+            outputs: Vec::new(),
             inputs: Vec::new(),
+            cargo_output: None,
+            timings,
+        });
+    }
+
+    if let InstallTarget::Directory(dir) = &request.install_target {
+        let (wheels, cargo_commands) = build_wheels(&context, &mut timings)?;
+        let install_started = Instant::now();
+        let mut written = Vec::new();
+        let mut installed_files = Vec::new();
+        for wheel in &wheels {
+            let report = wheel_install::extract_modules(&wheel.path, dir, request.force_rebuild)
+                .with_context(|| {
+                    format!(
+                        "failed to put the modules of {} into {}",
+                        wheel.path.display(),
+                        dir.display()
+                    )
+                })?;
+            installed_files.extend(report.written.iter().chain(&report.unchanged).cloned());
+            written.extend(report.written);
+        }
+        wheel_install::remove_stale_modules(dir, &previous_outputs, &installed_files);
+        timings.install = install_started.elapsed();
+        let state = state::capture(
+            &context,
+            settings,
+            build_started_ns,
+            &cargo_commands,
+            installed_files,
+        )?;
+        let inputs = state.input_paths();
+        state.save(&state_dir)?;
+        timings.total = started.elapsed();
+        return Ok(DevelopOutcome {
+            action: DevelopAction::Installed {
+                metadata_changed: false,
+            },
+            reason: Some(reason),
+            project_name: Some(metadata.name.clone()),
+            version: Some(metadata.version.to_string()),
+            written,
+            outputs: output_paths(&state),
+            inputs,
             cargo_output: None,
             timings,
         });
@@ -303,9 +390,28 @@ pub fn develop(request: DevelopRequest) -> Result<DevelopOutcome> {
         project_name: Some(metadata.name.clone()),
         version: Some(metadata.version.to_string()),
         written,
+        outputs: output_paths(&state),
         inputs,
         cargo_output: None,
         timings,
+    })
+}
+
+fn output_paths(state: &DevelopState) -> Vec<PathBuf> {
+    state
+        .outputs
+        .iter()
+        .map(|record| record.path.clone())
+        .collect()
+}
+
+/// A replay runs cargo where the full build ran (see `build_plan`); when that directory is
+/// gone, the next build is a full one instead of a replay that cannot start.
+fn replay_dirs_exist(state: &DevelopState) -> bool {
+    state.quick_rebuild.as_ref().is_none_or(|plan| {
+        plan.steps
+            .iter()
+            .all(|step| step.command.current_dir.as_deref().is_none_or(Path::is_dir))
     })
 }
 

@@ -32,7 +32,25 @@ pub fn capture(
         &dep_info,
         &excluded_roots,
     )?)?;
-    let manifests = record(&manifests(context))?;
+    let lock_file = context
+        .project
+        .cargo_metadata
+        .workspace_root
+        .join("Cargo.lock")
+        .into_std_path_buf();
+    let manifests = manifests(context)
+        .iter()
+        .map(|path| {
+            if *path == lock_file {
+                // cargo writes Cargo.lock itself (a new project's, or after a manifest change)
+                // while maturin resolves the project, and builds with what it wrote: that is
+                // no change that happened behind the build's back.
+                InputRecord::capture(path)
+            } else {
+                InputRecord::capture_after_build(path, build_started_ns)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
     let outputs: Vec<PathBuf> = installed_files
         .into_iter()
         .chain(in_source_extension(context))

@@ -78,6 +78,21 @@ impl Transaction {
         Ok(Outcome::Written)
     }
 
+    /// Makes `path` hold `content` with `mode` by writing it anew (a new mtime) even when it
+    /// already does.
+    pub fn write_file(&mut self, path: &Path, content: &[u8], mode: FileMode) -> Result<()> {
+        let existed = fs::symlink_metadata(path).is_ok();
+        let parent = path
+            .parent()
+            .ok_or_else(|| anyhow!("cannot install {}: it has no parent", path.display()))?;
+        self.create_dirs(parent)?;
+        write_atomically(path, content, mode)?;
+        if !existed {
+            self.created_files.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+
     /// Creates `dir` and its missing parents, remembering which ones it created.
     fn create_dirs(&mut self, dir: &Path) -> Result<()> {
         if dir.is_dir() {

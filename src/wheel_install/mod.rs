@@ -609,6 +609,68 @@ fn find_previous_installs(dirs: &[PathBuf], name: &str) -> Result<Vec<Previous>>
     Ok(found)
 }
 
+/// What [`extract_modules`] did. All paths are absolute.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractReport {
+    /// Files created or replaced.
+    pub written: Vec<PathBuf>,
+    /// Files that already had this content, left untouched.
+    pub unchanged: Vec<PathBuf>,
+}
+
+/// Puts the importable files of `wheel` (its root and `.data/purelib|platlib` entries: the
+/// extension module and what maturin generates next to it) into `dir`, without metadata,
+/// scripts or dependencies: the `.rs` file importer loads the extension from there. Each file
+/// is written only when its content changed (`rewrite`: always), atomically.
+pub fn extract_modules(wheel: &Path, dir: &Path, rewrite: bool) -> Result<ExtractReport> {
+    let wheel_content = Wheel::read(wheel)?;
+    let mut report = ExtractReport::default();
+    let mut transaction = Transaction::default();
+    let result = (|| -> Result<()> {
+        for file in &wheel_content.files {
+            let (scheme, parts) = wheel_content.classify(file)?;
+            if !matches!(scheme, Scheme::Root | Scheme::Purelib | Scheme::Platlib) {
+                continue;
+            }
+            let dest = parts
+                .iter()
+                .fold(dir.to_path_buf(), |path, part| path.join(part));
+            let mode = if file.executable {
+                FileMode::Executable
+            } else {
+                FileMode::Regular
+            };
+            if rewrite {
+                transaction.write_file(&dest, &file.content, mode)?;
+                report.written.push(dest);
+            } else {
+                match transaction.sync_file(&dest, &file.content, mode)? {
+                    Outcome::Written => report.written.push(dest),
+                    Outcome::Unchanged => report.unchanged.push(dest),
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(err) = result {
+        transaction.roll_back();
+        return Err(err);
+    }
+    Ok(report)
+}
+
+/// Removes files an earlier [`extract_modules`] into `dir` wrote that the new one did not
+/// (and the directories that leaves empty); best effort.
+pub fn remove_stale_modules(dir: &Path, previous: &[PathBuf], current: &[PathBuf]) {
+    let keep = [dir.to_path_buf()];
+    for path in previous {
+        if path.starts_with(dir) && !current.contains(path) && fsio::remove_stale_file(path).is_ok()
+        {
+            fsio::prune_empty_dirs(path, &keep);
+        }
+    }
+}
+
 fn remove_old_dist_info(dir: &Path, report: &mut InstallReport) {
     match fs::remove_dir_all(dir) {
         Ok(()) => report.removed.push(dir.to_path_buf()),

@@ -1,7 +1,7 @@
 """The runtime of maturin-hook: rebuilds maturin projects when they are imported.
 
 A drop-in replacement of PyPI maturin-import-hook 0.3.0 (`install()`, `uninstall()`,
-`reset_logger()`, `project_importer`, `settings`, `error`), and the runtime of
+`reset_logger()`, `project_importer`, `rust_file_importer`, `settings`, `error`), and the runtime of
 `maturin develop --with-hook`. Importing this package is cheap (the `.pth` files of
 `--with-hook` import `maturin_import_hook._finder` at every interpreter start-up): nothing is
 imported here until a function needs it.
@@ -32,7 +32,8 @@ def install(
     file_searcher: "Optional[ProjectFileSearcher]" = None,
     enable_automatic_installation: bool = False,
 ) -> None:
-    """Rebuilds editable maturin projects when they are imported (see `project_importer`).
+    """Rebuilds editable maturin projects when they are imported (see `project_importer`), and
+    builds standalone `.rs` files imported as modules (see `rust_file_importer`).
     `MATURIN_IMPORT_HOOK_ENABLED=0` makes this a no-op."""
     import os
 
@@ -42,7 +43,16 @@ def install(
         logger.info("maturin import hook disabled by environment variable")
         return
     if enable_rs_file_importer:
-        logger.debug("the .rs file importer is not available in this version of maturin_import_hook")
+        from maturin_import_hook import rust_file_importer
+
+        rust_file_importer.install(
+            settings=settings,
+            build_dir=build_dir,
+            enable_reloading=enable_reloading,
+            force_rebuild=force_rebuild,
+            lock_timeout_seconds=lock_timeout_seconds,
+            show_warnings=show_warnings,
+        )
     if enable_project_importer:
         from maturin_import_hook import project_importer
 
@@ -60,9 +70,10 @@ def install(
 
 def uninstall() -> None:
     """Removes what `install()` installed."""
-    from maturin_import_hook import project_importer
+    from maturin_import_hook import project_importer, rust_file_importer
 
     project_importer.uninstall()
+    rust_file_importer.uninstall()
 
 
 def reset_logger() -> None:
@@ -84,7 +95,7 @@ def __getattr__(name: str) -> object:
         from maturin_import_hook._versions import Versions
 
         return Versions
-    if name in ("project_importer", "settings", "error"):
+    if name in ("project_importer", "rust_file_importer", "settings", "error"):
         import importlib
 
         return importlib.import_module(f"maturin_import_hook.{name}")

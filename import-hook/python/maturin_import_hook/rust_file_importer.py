@@ -1,0 +1,290 @@
+"""The `.rs` file importer of `maturin_import_hook.install()`: `import my_script` builds and loads
+a standalone `my_script.rs` (defining the pyo3 module `my_script`) found on `sys.path`, and
+`import pkg.my_script` one next to the package's modules, as PyPI maturin-import-hook 0.3.0 does.
+
+The build is our in-process `maturin develop` (through `maturin_import_hook._native`): each file
+gets a generated project in the build cache whose library root is the file itself, so the
+build's recorded inputs are what the compiler read (the file, its `mod` files, `include_str!`
+files); an unchanged file costs a few stats, an edit replays cargo, and every generated project
+shares one cargo target directory, so pyo3 is compiled once per environment, not once per file.
+Which directories hold which `.rs` files is learnt by one listing per directory and kept until
+`importlib.invalidate_caches()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+
+from maturin_import_hook._logging import logger
+from maturin_import_hook.error import ImportHookError, MaturinError
+
+if TYPE_CHECKING:
+    from maturin_import_hook.settings import MaturinSettings
+
+# `install()` is on the start-up path of every program that uses it: what only a build or an
+# override needs is imported there.
+
+__all__ = ["IMPORTER", "MaturinRustFileImporter", "install", "is_installed", "uninstall"]
+
+
+class _RustFileExtensionFileLoader(importlib.machinery.ExtensionFileLoader):
+    """Loads the extension module built from a `.rs` file."""
+
+
+class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
+    """Builds and loads standalone `.rs` files imported as modules."""
+
+    def __init__(
+        self,
+        *,
+        settings: MaturinSettings | None = None,
+        build_dir: Path | None = None,
+        enable_reloading: bool = True,
+        force_rebuild: bool = False,
+        lock_timeout_seconds: float | None = 120,
+        show_warnings: bool = True,
+    ) -> None:
+        self._settings = settings
+        self._build_dir = build_dir
+        self._enable_reloading = enable_reloading
+        self._force_rebuild = force_rebuild
+        self._lock_timeout_seconds = lock_timeout_seconds
+        self._show_warnings = show_warnings
+        self._maturin_path: Path | None = None
+        # directory -> the module names of the `.rs` files in it
+        self._rs_files: dict[str, frozenset[str]] = {}
+
+    def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings:
+        """The settings to build the file `source_path` (imported as `module_path`) with."""
+        if self._settings is not None:
+            return self._settings
+        from maturin_import_hook.settings import MaturinSettings
+
+        return MaturinSettings.default()
+
+    def find_maturin(self) -> Path:
+        """The maturin binary. Kept for subclasses written for PyPI maturin-import-hook: the
+        builds of this importer run in-process and do not use it."""
+        if self._maturin_path is None:
+            import shutil
+
+            found = shutil.which("maturin")
+            if found is None:
+                raise MaturinError("maturin not found")
+            self._maturin_path = Path(found)
+        return self._maturin_path
+
+    def get_source_files(self, source_path: Path) -> Iterator[Path]:
+        """The files a build of `source_path` depends on. By default only the file itself (the
+        build also tracks the files the compiler read); when an override returns more, the
+        module is rebuilt whenever one of them is newer than the built extension."""
+        yield source_path
+
+    def generate_project_for_single_rust_file(
+        self, module_path: str, project_dir: Path, rust_file: Path, settings: MaturinSettings
+    ) -> Path:
+        """Makes the cargo project that builds `rust_file` as the module `module_path` in
+        `project_dir` and returns its directory. The default writes a Cargo.toml whose library
+        root is `rust_file` itself (with an empty feature for each of `settings.features`) and a
+        pyproject.toml, each only when its content changes. An override is called only when a
+        build is due, and the project it returns is built."""
+        from maturin_import_hook import _native
+
+        module_name = module_path.rpartition(".")[2]
+        return Path(
+            _native.generate_rs_project(
+                str(rust_file), module_name, settings.features or [], str(project_dir)
+            )
+        )
+
+    def invalidate_caches(self) -> None:
+        self._rs_files.clear()
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: object = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        module_name = fullname.rpartition(".")[2]
+        rs_file = self._find_rs_file(module_name, sys.path if path is None else path)
+        if rs_file is None:
+            return None
+        existing = sys.modules.get(fullname)
+        if existing is not None and not self._enable_reloading:
+            # a reload without rebuilding: the module as it is (an extension module cannot be
+            # initialised again from the same file)
+            spec = getattr(existing, "__spec__", None)
+            if isinstance(getattr(spec, "loader", None), importlib.machinery.ExtensionFileLoader):
+                return spec
+            return None
+        logger.debug('found Rust file "%s" for module "%s"', rs_file, fullname)
+        started = time.perf_counter()
+        extension, built = self._build(fullname, Path(rs_file))
+        if built:
+            logger.info('rebuilt and loaded module "%s" in %.3fs', fullname, time.perf_counter() - started)
+        else:
+            logger.debug('"%s" is up to date (%.3f ms)', fullname, (time.perf_counter() - started) * 1000)
+        if existing is not None:
+            from maturin_import_hook import _reload
+
+            return _reload.reload_spec(fullname)
+        loader = _RustFileExtensionFileLoader(fullname, extension)
+        return importlib.machinery.ModuleSpec(fullname, loader, origin=extension)
+
+    def _find_rs_file(self, module_name: str, search_path: Sequence[str | bytes]) -> str | None:
+        for entry in search_path:
+            if isinstance(entry, bytes):
+                entry = os.fsdecode(entry)
+            if not isinstance(entry, str):
+                continue
+            if entry:
+                directory = entry
+            else:
+                try:
+                    directory = os.getcwd()
+                except OSError:
+                    continue
+            names = self._rs_files.get(directory)
+            if names is None:
+                names = _rs_files_in(directory)
+                self._rs_files[directory] = names
+            if module_name in names:
+                candidate = os.path.join(directory, module_name + ".rs")
+                if os.path.isfile(candidate):
+                    return candidate
+        return None
+
+    def _build(self, fullname: str, rs_file: Path) -> tuple[str, bool]:
+        """Makes the extension module of `rs_file` current; returns its path and whether it
+        was built now."""
+        settings = self.get_settings(fullname, rs_file)
+        args = settings.to_args("develop")
+        cls = type(self)
+        custom_project = (
+            cls.generate_project_for_single_rust_file
+            is not MaturinRustFileImporter.generate_project_for_single_rust_file
+        )
+        custom_sources = cls.get_source_files is not MaturinRustFileImporter.get_source_files
+        generate: Callable[[str], str] | None = None
+        if custom_project:
+
+            def generate(project_dir: str) -> str:
+                project = self.generate_project_for_single_rust_file(
+                    fullname, Path(project_dir), rs_file, settings
+                )
+                return str(project)
+
+        action, extension = self._native_build(fullname, rs_file, args, self._force_rebuild, generate)
+        built = action != "up-to-date"
+        if (custom_project or custom_sources) and not built and self._sources_newer(rs_file, extension):
+            # files the build cannot see changed (the override copies or reads them)
+            action, extension = self._native_build(fullname, rs_file, args, True, generate)
+            built = True
+        return extension, built
+
+    def _native_build(
+        self,
+        fullname: str,
+        rs_file: Path,
+        args: list[str],
+        force: bool,
+        generate: Callable[[str], str] | None,
+    ) -> tuple[str, str]:
+        from maturin_import_hook import _native
+
+        # maturin prints progress on stdout; the native side points file descriptor 1 at stderr
+        # for the build, so what Python buffered for stdout must go out first
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            action, extension, reason = _native.build_rs_file(
+                str(rs_file),
+                fullname.rpartition(".")[2],
+                args,
+                sys.executable,
+                sys.exec_prefix,
+                build_dir=None if self._build_dir is None else str(self._build_dir),
+                lock_timeout_seconds=self._lock_timeout_seconds,
+                show_output=self._show_warnings,
+                force_rebuild=force,
+                generate=generate,
+            )
+        except _native.DevelopFailed as error:
+            from maturin_import_hook.error import BuildError
+
+            raise BuildError(fullname, error.args[0], error.args[1], name=fullname) from None
+        except TimeoutError as error:
+            raise ImportHookError(str(error), name=fullname) from None
+        if reason is not None:
+            logger.debug('"%s" was built: %s', fullname, reason)
+        return action, extension
+
+    def _sources_newer(self, rs_file: Path, extension: str) -> bool:
+        try:
+            built = os.stat(extension).st_mtime
+            sources = [os.stat(path).st_mtime for path in self.get_source_files(rs_file)]
+        except OSError as error:
+            raise ImportHookError(f"error reading source file mtimes: {error!r} ({error.filename})") from None
+        if not sources:
+            raise ImportHookError("no source files found")
+        return max(sources) > built
+
+
+def _rs_files_in(directory: str) -> frozenset[str]:
+    """The module names of the `.rs` files in `directory` (nothing when it cannot be listed)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return frozenset()
+    return frozenset(name[:-3] for name in names if name.endswith(".rs"))
+
+
+IMPORTER: MaturinRustFileImporter | None = None
+
+
+def install(
+    *,
+    settings: MaturinSettings | None = None,
+    build_dir: Path | None = None,
+    enable_reloading: bool = True,
+    force_rebuild: bool = False,
+    lock_timeout_seconds: float | None = 120,
+    show_warnings: bool = True,
+) -> MaturinRustFileImporter:
+    """Installs the `.rs` file importer at the front of `sys.meta_path` (replacing an earlier
+    one)."""
+    global IMPORTER
+    if IMPORTER is not None:
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(IMPORTER)
+    IMPORTER = MaturinRustFileImporter(
+        settings=settings,
+        build_dir=build_dir,
+        enable_reloading=enable_reloading,
+        force_rebuild=force_rebuild,
+        lock_timeout_seconds=lock_timeout_seconds,
+        show_warnings=show_warnings,
+    )
+    sys.meta_path.insert(0, IMPORTER)
+    return IMPORTER
+
+
+def uninstall() -> None:
+    """Removes the `.rs` file importer from `sys.meta_path`."""
+    global IMPORTER
+    if IMPORTER is not None:
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(IMPORTER)
+        IMPORTER = None
+
+
+def is_installed() -> bool:
+    return IMPORTER is not None and IMPORTER in sys.meta_path

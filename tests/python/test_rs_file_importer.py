@@ -1,0 +1,154 @@
+"""The `.rs` file importer of `maturin_import_hook.install()`: `import my_script` builds a standalone
+`my_script.rs` in-process into the build cache, rebuilds it after an edit, reloads it, and every
+file's generated project shares one cargo target directory, so pyo3 is compiled once.
+
+All tests share one venv (so pyo3 is compiled once for the module); each uses its own files."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from conftest import Result, Venv, make_venv, run, runtime_wheel
+
+SOURCE = """use pyo3::prelude::*;
+
+const VALUE: i64 = 1;
+
+#[pyfunction]
+fn get_value() -> i64 {
+    VALUE
+}
+
+#[pyfunction]
+fn flavour() -> &'static str {
+    if cfg!(feature = "extra") { "extra" } else { "plain" }
+}
+
+#[pymodule]
+fn NAME(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(get_value, m)?)?;
+    m.add_function(wrap_pyfunction!(flavour, m)?)?;
+    Ok(())
+}
+"""
+
+INSTALL = "import maturin_import_hook; maturin_import_hook.install()\n"
+
+
+@pytest.fixture(scope="module")
+def rs_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Venv]:
+    env = make_venv(tmp_path_factory.mktemp("rs") / "venv")
+    env.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    yield env
+
+
+def write_module(directory: Path, name: str, value: int = 1) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.rs"
+    path.write_text(SOURCE.replace("NAME", name).replace("VALUE: i64 = 1;", f"VALUE: i64 = {value};"))
+    return path
+
+
+def python(venv: Venv, code: str, cwd: Path, *, check: bool = True) -> Result:
+    # the .rs file importer uses its own shared target directory, not the fixtures' one
+    env = venv.env()
+    env.pop("CARGO_TARGET_DIR", None)
+    result = run([venv.python, "-c", code], cwd=cwd, env=env, check=check)
+    # cargo's output is coloured (the default settings ask for it)
+    result.stdout = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    result.stderr = re.sub(r"\x1b\[[0-9;]*m", "", result.stderr)
+    return result
+
+
+def test_second_file_does_not_compile_pyo3_again(rs_venv: Venv, tmp_path: Path) -> None:
+    write_module(tmp_path, "first_script")
+    write_module(tmp_path, "second_script")
+    timings = []
+    for name in ("first_script", "second_script"):
+        started = time.perf_counter()
+        result = python(rs_venv, f"{INSTALL}import {name}; print({name}.get_value())", tmp_path)
+        timings.append(time.perf_counter() - started)
+        assert result.stdout == "1\n", result.describe()
+        assert f'rebuilt and loaded module "{name}"' in result.stderr
+        assert f"Compiling {name}_" in result.stderr, result.describe()
+    print(f"cold builds: first .rs file {timings[0]:.2f}s, second {timings[1]:.2f}s")
+    assert "Compiling pyo3 " not in result.stderr, result.describe()
+
+
+def test_edit_rebuilds_once_and_reload_gives_the_new_code(rs_venv: Venv, tmp_path: Path) -> None:
+    source = write_module(tmp_path, "my_script")
+    code = f"{INSTALL}import my_script; print(my_script.get_value())"
+    assert python(rs_venv, code, tmp_path).stdout == "1\n"
+    up_to_date = python(rs_venv, code, tmp_path)
+    assert (up_to_date.stdout, up_to_date.stderr) == ("1\n", "")
+    source.write_text(source.read_text().replace("VALUE: i64 = 1;", "VALUE: i64 = 2;"))
+    rebuilt = python(rs_venv, code, tmp_path)
+    assert rebuilt.stdout == "2\n"
+    assert "my_script.rs changed" in rebuilt.stderr
+    assert "Compiling pyo3 " not in rebuilt.stderr
+    assert python(rs_venv, code, tmp_path).stderr == ""
+    reload = f"""{INSTALL}
+import importlib, pathlib
+import my_script
+print(my_script.get_value())
+path = pathlib.Path("my_script.rs")
+path.write_text(path.read_text().replace("VALUE: i64 = 2;", "VALUE: i64 = 3;"))
+importlib.reload(my_script)
+print(my_script.get_value())
+"""
+    assert python(rs_venv, reload, tmp_path).stdout.split() == ["2", "3"]
+
+
+def test_module_in_a_package_imported_relatively(rs_venv: Venv, tmp_path: Path) -> None:
+    package = tmp_path / "pkg" / "sub"
+    write_module(package, "helper", value=7)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "user.py").write_text("from . import helper\nVALUE = helper.get_value()\n")
+    result = python(
+        rs_venv, f"{INSTALL}import pkg.sub.user as u; print(u.VALUE, u.helper.__name__)", tmp_path
+    )
+    assert result.stdout == "7 pkg.sub.helper\n", result.describe()
+
+
+def test_features_come_from_the_settings(rs_venv: Venv, tmp_path: Path) -> None:
+    write_module(tmp_path, "flavoured")
+    code = (
+        "import maturin_import_hook\n"
+        "from maturin_import_hook.settings import MaturinSettings\n"
+        "maturin_import_hook.install(settings=MaturinSettings(features=FEATURES))\n"
+        "import flavoured; print(flavoured.flavour())\n"
+    )
+    assert python(rs_venv, code.replace("FEATURES", '["extra"]'), tmp_path).stdout == "extra\n"
+    assert python(rs_venv, code.replace("FEATURES", "None"), tmp_path).stdout == "plain\n"
+
+
+def test_a_compile_error_is_an_import_error_with_rustc_message(rs_venv: Venv, tmp_path: Path) -> None:
+    source = write_module(tmp_path, "broken")
+    source.write_text(source.read_text().replace("VALUE\n}", '"not a number"\n}'))
+    code = f"""{INSTALL}
+from maturin_import_hook.error import BuildError
+try:
+    import broken
+except BuildError as error:
+    assert isinstance(error, ImportError)
+    print(error)
+"""
+    result = python(rs_venv, code, tmp_path)
+    assert "error[E0308]: mismatched types" in result.stdout, result.describe()
+    assert "broken.rs:" in result.stdout
+
+
+def test_rs_files_are_listed_once_per_directory(tmp_path: Path) -> None:
+    """No build here: which files exist is cached until importlib.invalidate_caches()."""
+    rust_file_importer = pytest.importorskip("maturin_import_hook.rust_file_importer")
+    importer = rust_file_importer.MaturinRustFileImporter()
+    assert importer.find_spec("late", [str(tmp_path)]) is None
+    write_module(tmp_path, "late")
+    assert importer.find_spec("late", [str(tmp_path)]) is None
+    importer.invalidate_caches()
+    assert importer._find_rs_file("late", [str(tmp_path)]) == str(tmp_path / "late.rs")
