@@ -52,7 +52,9 @@ fn develop_hooked(
 /// `maturin develop <args> -m <manifest_path>` into `environment`, as the project importer of
 /// `maturin_import_hook.install()` runs it. Returns `(action, reason)`.
 #[pyfunction]
-#[pyo3(signature = (manifest_path, args, environment, lock_timeout_seconds=None, show_output=true))]
+#[pyo3(signature = (
+    manifest_path, args, environment, lock_timeout_seconds=None, show_output=true, force_rebuild=false
+))]
 fn develop_project(
     py: Python<'_>,
     manifest_path: PathBuf,
@@ -60,6 +62,7 @@ fn develop_project(
     environment: PathBuf,
     lock_timeout_seconds: Option<f64>,
     show_output: bool,
+    force_rebuild: bool,
 ) -> PyResult<(String, Option<String>)> {
     run_develop(py, show_output, || {
         let mut options = parse_develop_args(&args)?;
@@ -73,7 +76,7 @@ fn develop_project(
             lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
             install_target: InstallTarget::Environment,
             python: None,
-            force_rebuild: false,
+            force_rebuild,
             prepare: None,
         })
     })

@@ -46,6 +46,17 @@ def test_install_rebuilds_a_developed_project_on_import(copy_fixture: CopyFixtur
     assert "is up to date" in result.stderr
 
 
+def test_force_rebuild_builds_at_every_import(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    source = copy_fixture("pyo3-mixed")
+    hook_venv.maturin("develop", "-m", source / "Cargo.toml")
+    forced = (
+        "import maturin_import_hook; maturin_import_hook.install(force_rebuild=True)\nimport pyo3_mixed\n"
+    )
+    for _ in range(2):
+        _, err = python(hook_venv, forced)
+        assert 'rebuilt and loaded package "pyo3_mixed"' in err, err
+
+
 def test_install_is_a_no_op_when_disabled(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
     source = copy_fixture("pyo3-mixed")
     hook_venv.maturin("develop", "-m", source / "Cargo.toml")

@@ -152,3 +152,35 @@ def test_rs_files_are_listed_once_per_directory(tmp_path: Path) -> None:
     assert importer.find_spec("late", [str(tmp_path)]) is None
     importer.invalidate_caches()
     assert importer._find_rs_file("late", [str(tmp_path)]) == str(tmp_path / "late.rs")
+
+
+def test_xdist_workers_importing_one_stale_rs_file_build_it_once(rs_venv: Venv, tmp_path: Path) -> None:
+    rs_venv.pip("install", "--quiet", "pytest==9.2.0", "pytest-xdist==3.8.0")
+    suite = tmp_path / "suite"
+    write_module(suite, "xdist_script", 5)
+    python(rs_venv, INSTALL + "import xdist_script", suite)
+    write_module(suite, "xdist_script", 6)  # stale for every worker
+    (suite / "conftest.py").write_text("import maturin_import_hook\n\nmaturin_import_hook.install()\n")
+    (suite / "test_value.py").write_text(
+        "import os, pathlib, pytest\n\n"
+        "@pytest.mark.parametrize('n', range(8))\n"
+        "def test_value(n, capfd):\n"
+        "    import xdist_script\n"
+        "    assert xdist_script.get_value() == 6\n"
+        "    worker = os.environ.get('PYTEST_XDIST_WORKER', 'main')\n"
+        "    log = pathlib.Path(os.environ['BUILD_LOG_DIR']) / f'{worker}-{n}.txt'\n"
+        "    log.write_text(capfd.readouterr().err)\n"
+    )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    env = rs_venv.env(BUILD_LOG_DIR=str(logs))
+    env.pop("CARGO_TARGET_DIR", None)
+    result = run(
+        [rs_venv.python, "-m", "pytest", "-n", "4", "-q", "-p", "no:cacheprovider", "test_value.py"],
+        cwd=suite,
+        env=env,
+    )
+    assert "8 passed" in result.stdout, result.describe()
+    # the default settings ask cargo for colour (as upstream's do)
+    stderrs = [re.sub(r"\x1b\[[0-9;]*m", "", log.read_text()) for log in logs.iterdir()]
+    assert sum(err.count("Compiling xdist_script") for err in stderrs) == 1, "\n---\n".join(stderrs)

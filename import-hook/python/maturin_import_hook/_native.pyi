@@ -8,6 +8,7 @@ def develop_project(
     environment: str,
     lock_timeout_seconds: float | None = None,
     show_output: bool = True,
+    force_rebuild: bool = False,
 ) -> tuple[str, str | None]: ...
 def build_rs_file(
     rs_file: str,

@@ -230,7 +230,12 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         sys.stderr.flush()
         try:
             action, reason = _native.develop_project(
-                str(manifest), args, sys.prefix, self._lock_timeout_seconds, self._show_warnings
+                str(manifest),
+                args,
+                sys.prefix,
+                self._lock_timeout_seconds,
+                self._show_warnings,
+                self._force_rebuild,
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError
