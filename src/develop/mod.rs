@@ -268,82 +268,141 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         });
     }
 
-    if let InstallTarget::Directory(dir) = &request.install_target {
-        let (wheels, cargo_commands) = build_wheels(&context, &mut timings)?;
-        let install_started = Instant::now();
-        let mut written = Vec::new();
-        let mut installed_files = Vec::new();
-        for wheel in &wheels {
-            let report = wheel_install::extract_modules(&wheel.path, dir, request.force_rebuild)
-                .with_context(|| {
-                    format!(
-                        "failed to put the modules of {} into {}",
-                        wheel.path.display(),
-                        dir.display()
-                    )
-                })?;
-            installed_files.extend(report.written.iter().chain(&report.unchanged).cloned());
-            written.extend(report.written);
-        }
-        wheel_install::remove_stale_modules(dir, &previous_outputs, &installed_files);
-        timings.install = install_started.elapsed();
-        let state = state::capture(
+    let installation = match &request.install_target {
+        InstallTarget::Directory(dir) => install_into_directory(
             &context,
-            settings,
-            build_started_ns,
-            &cargo_commands,
-            installed_files,
-        )?;
-        let inputs = state.input_paths();
-        state.save(&state_dir)?;
-        timings.total = started.elapsed();
-        return Ok(DevelopOutcome {
-            action: DevelopAction::Installed {
-                metadata_changed: false,
-            },
-            reason: Some(reason),
-            project_name: Some(metadata.name.clone()),
-            version: Some(metadata.version.to_string()),
-            written,
-            outputs: output_paths(&state),
-            inputs,
-            cargo_output: None,
-            timings,
-        });
-    }
+            dir,
+            request.force_rebuild,
+            &previous_outputs,
+            &mut timings,
+        )?,
+        InstallTarget::Environment => install_into_environment(
+            &context,
+            &request.environment,
+            request.hook_args.as_deref(),
+            &options,
+            &python,
+            &cache,
+            &state_dir,
+            &mut timings,
+        )?,
+    };
 
+    let state = state::capture(
+        &context,
+        settings,
+        build_started_ns,
+        &installation.cargo_commands,
+        installation.files,
+    )?;
+    let inputs = state.input_paths();
+    state.save(&state_dir)?;
+    timings.total = started.elapsed();
+    Ok(DevelopOutcome {
+        action: DevelopAction::Installed {
+            metadata_changed: installation.metadata_changed,
+        },
+        reason: Some(reason),
+        project_name: Some(metadata.name.clone()),
+        version: Some(metadata.version.to_string()),
+        written: installation.written,
+        outputs: output_paths(&state),
+        inputs,
+        cargo_output: None,
+        timings,
+    })
+}
+
+/// What a full build installed, for the state that records it.
+struct Installation {
+    /// Files created or replaced.
+    written: Vec<PathBuf>,
+    /// Every installed file, written now or left as it was.
+    files: Vec<PathBuf>,
+    metadata_changed: bool,
+    /// The cargo commands maturin ran (for a later replay).
+    cargo_commands: Vec<String>,
+}
+
+/// Builds and extracts only the wheel's module files into `dir` (the `.rs` file importer).
+fn install_into_directory(
+    context: &BuildContext,
+    dir: &Path,
+    force_rebuild: bool,
+    previous_outputs: &[PathBuf],
+    timings: &mut Timings,
+) -> Result<Installation> {
+    let (wheels, cargo_commands) = build_wheels(context, timings)?;
+    let install_started = Instant::now();
+    let mut written = Vec::new();
+    let mut files = Vec::new();
+    for wheel in &wheels {
+        let report =
+            wheel_install::extract_modules(&wheel.path, dir, force_rebuild).with_context(|| {
+                format!(
+                    "failed to put the modules of {} into {}",
+                    wheel.path.display(),
+                    dir.display()
+                )
+            })?;
+        files.extend(report.written.iter().chain(&report.unchanged).cloned());
+        written.extend(report.written);
+    }
+    wheel_install::remove_stale_modules(dir, previous_outputs, &files);
+    timings.install = install_started.elapsed();
+    Ok(Installation {
+        written,
+        files,
+        metadata_changed: false,
+        cargo_commands,
+    })
+}
+
+/// Installs missing dependencies, builds, and installs the editable wheel (and the hook's
+/// `.pth` when asked) into the environment.
+#[allow(clippy::too_many_arguments)]
+fn install_into_environment(
+    context: &BuildContext,
+    environment: &Path,
+    hook_args: Option<&[String]>,
+    options: &DevelopOptions,
+    python: &Path,
+    cache: &BuildCache,
+    state_dir: &Path,
+    timings: &mut Timings,
+) -> Result<Installation> {
     // The interpreter's install scheme and markers are only needed to install.
-    let facts = interpreter::probe(&python, &cache)?;
+    let facts = interpreter::probe(python, cache)?;
     let installed = InstalledDistributions::scan(&[&facts.purelib, &facts.platlib]);
     let plan = dependencies::plan(
-        &context,
+        context,
         &options.extras,
         &options.group,
         &facts.marker_environment()?,
         &installed,
     )?;
     if !plan.is_empty() {
-        Installer::choose(options.uv, options.pip_path.clone(), &request.environment)?.install(
-            &python,
-            &request.environment,
+        Installer::choose(options.uv, options.pip_path.clone(), environment)?.install(
+            python,
+            environment,
             &plan,
         )?;
     }
-    let hook_file = match &request.hook_args {
+    let hook_file = match hook_args {
         Some(args) => Some(hook::pth_file(
-            &context,
+            context,
             &facts,
             &hook::HookConfig {
-                args: args.clone(),
+                args: args.to_vec(),
                 cwd: std::env::current_dir().context("Failed to detect the current directory")?,
                 manifest_path: context.project.manifest_path.clone(),
-                environment: request.environment.clone(),
-                state_dir: state_dir.clone(),
+                environment: environment.to_path_buf(),
+                state_dir: state_dir.to_path_buf(),
             },
         )?),
         None => None,
     };
-    let (wheels, cargo_commands) = build_wheels(&context, &mut timings)?;
+    let (wheels, cargo_commands) = build_wheels(context, timings)?;
 
     let install_started = Instant::now();
     let project_dir = context
@@ -351,9 +410,9 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         .pyproject_toml_path
         .parent()
         .ok_or_else(|| anyhow!("pyproject.toml has no parent directory"))?;
-    let paths = facts.environment_paths(&python);
+    let paths = facts.environment_paths(python);
     let mut written = Vec::new();
-    let mut installed_files = Vec::new();
+    let mut files = Vec::new();
     let mut metadata_changed = false;
     for wheel in &wheels {
         let report = wheel_install::install_wheel(&InstallRequest {
@@ -368,32 +427,17 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
             eprintln!("⚠️  Warning: {warning}");
         }
         metadata_changed |= report.metadata_changed;
-        installed_files.extend(report.written.iter().chain(&report.unchanged).cloned());
+        files.extend(report.written.iter().chain(&report.unchanged).cloned());
         written.extend(report.written);
     }
     timings.install = install_started.elapsed();
+    let metadata = &context.project.metadata24;
     eprintln!("🛠 Installed {}-{}", metadata.name, metadata.version);
-
-    let state = state::capture(
-        &context,
-        settings,
-        build_started_ns,
-        &cargo_commands,
-        installed_files,
-    )?;
-    let inputs = state.input_paths();
-    state.save(&state_dir)?;
-    timings.total = started.elapsed();
-    Ok(DevelopOutcome {
-        action: DevelopAction::Installed { metadata_changed },
-        reason: Some(reason),
-        project_name: Some(metadata.name.clone()),
-        version: Some(metadata.version.to_string()),
+    Ok(Installation {
         written,
-        outputs: output_paths(&state),
-        inputs,
-        cargo_output: None,
-        timings,
+        files,
+        metadata_changed,
+        cargo_commands,
     })
 }
 
