@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
 
+from maturin_import_hook import _meta_path
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -331,10 +332,7 @@ def install(
 ) -> MaturinProjectImporter:
     """Installs the project importer at the front of `sys.meta_path` (replacing an earlier one)."""
     global IMPORTER
-    if IMPORTER is not None:
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(IMPORTER)
-    IMPORTER = MaturinProjectImporter(
+    importer = MaturinProjectImporter(
         settings=settings,
         build_dir=build_dir,
         enable_reloading=enable_reloading,
@@ -344,18 +342,17 @@ def install(
         file_searcher=file_searcher,
         enable_automatic_installation=enable_automatic_installation,
     )
-    sys.meta_path.insert(0, IMPORTER)
-    return IMPORTER
+    _meta_path.replace(IMPORTER, importer)
+    IMPORTER = importer
+    return importer
 
 
 def uninstall() -> None:
     """Removes the project importer from `sys.meta_path`."""
     global IMPORTER
-    if IMPORTER is not None:
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(IMPORTER)
-        IMPORTER = None
+    _meta_path.remove(IMPORTER)
+    IMPORTER = None
 
 
 def is_installed() -> bool:
-    return IMPORTER is not None and IMPORTER in sys.meta_path
+    return _meta_path.is_installed(IMPORTER)

@@ -13,7 +13,6 @@ Which directories hold which `.rs` files is learnt by one listing per directory 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.abc
 import importlib.machinery
 import os
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
+from maturin_import_hook import _meta_path
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -262,10 +262,7 @@ def install(
     """Installs the `.rs` file importer at the front of `sys.meta_path` (replacing an earlier
     one)."""
     global IMPORTER
-    if IMPORTER is not None:
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(IMPORTER)
-    IMPORTER = MaturinRustFileImporter(
+    importer = MaturinRustFileImporter(
         settings=settings,
         build_dir=build_dir,
         enable_reloading=enable_reloading,
@@ -273,18 +270,17 @@ def install(
         lock_timeout_seconds=lock_timeout_seconds,
         show_warnings=show_warnings,
     )
-    sys.meta_path.insert(0, IMPORTER)
-    return IMPORTER
+    _meta_path.replace(IMPORTER, importer)
+    IMPORTER = importer
+    return importer
 
 
 def uninstall() -> None:
     """Removes the `.rs` file importer from `sys.meta_path`."""
     global IMPORTER
-    if IMPORTER is not None:
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(IMPORTER)
-        IMPORTER = None
+    _meta_path.remove(IMPORTER)
+    IMPORTER = None
 
 
 def is_installed() -> bool:
-    return IMPORTER is not None and IMPORTER in sys.meta_path
+    return _meta_path.is_installed(IMPORTER)
