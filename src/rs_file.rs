@@ -164,16 +164,13 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
     };
     let own_project = prepare.is_none();
     let outcome = develop(DevelopRequest {
-        options,
-        environment: request.environment,
-        upstream_install: false,
-        hook_args: None,
         state_dir: Some(layout.state_dir.clone()),
         lock_timeout: request.lock_timeout,
         install_target: InstallTarget::Directory(layout.output_dir.clone()),
         python: Some(request.python),
         force_rebuild: request.force_rebuild,
         prepare,
+        ..DevelopRequest::new(options, request.environment)
     })?;
     if own_project && matches!(outcome.action, DevelopAction::Installed { .. }) {
         // the lock the next new project starts from (written whole, so never read half-way)

@@ -6,10 +6,9 @@
 mod stdio;
 
 use maturin_hook::develop::hook::{parse_develop_args, HookConfig};
-use maturin_hook::develop::{
-    develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
-};
+use maturin_hook::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest};
 use maturin_hook::import_hook_cli::{run_for, ImportHookCli, Target};
+use maturin_hook::project_discovery;
 use maturin_hook::rs_file::{self, RsFileRequest};
 use maturin_hook_freshness::lock::LockTimeout;
 use pyo3::create_exception;
@@ -50,11 +49,15 @@ fn develop_hooked(
 }
 
 /// `maturin develop <args> -m <manifest_path>` into `environment`, as the project importer of
-/// `maturin_import_hook.install()` runs it. Returns `(action, reason)`.
+/// `maturin_import_hook.install()` runs it, keeping its state in `build_dir` (default: the
+/// environment's build cache); `extra_inputs` count as inputs of the build. Returns
+/// `(action, reason)`.
 #[pyfunction]
 #[pyo3(signature = (
-    manifest_path, args, environment, lock_timeout_seconds=None, show_output=true, force_rebuild=false
+    manifest_path, args, environment, lock_timeout_seconds=None, show_output=true,
+    force_rebuild=false, build_dir=None, extra_inputs=Vec::new(),
 ))]
+#[allow(clippy::too_many_arguments)]
 fn develop_project(
     py: Python<'_>,
     manifest_path: PathBuf,
@@ -63,23 +66,42 @@ fn develop_project(
     lock_timeout_seconds: Option<f64>,
     show_output: bool,
     force_rebuild: bool,
+    build_dir: Option<PathBuf>,
+    extra_inputs: Vec<PathBuf>,
 ) -> PyResult<(String, Option<String>)> {
     run_develop(py, show_output, || {
         let mut options = parse_develop_args(&args)?;
         options.cargo_options.manifest_path = Some(manifest_path);
         Ok(DevelopRequest {
-            options,
-            environment,
-            upstream_install: false,
-            hook_args: None,
-            state_dir: None,
             lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
-            install_target: InstallTarget::Environment,
-            python: None,
             force_rebuild,
-            prepare: None,
+            build_dir,
+            extra_inputs,
+            ..DevelopRequest::new(options, environment)
         })
     })
+}
+
+/// The maturin project whose pyproject.toml is in `dir`, as `(import name, project dir,
+/// manifest)`; `ValueError` names a pyproject.toml or Cargo.toml that cannot be read.
+#[pyfunction]
+fn find_project(dir: PathBuf) -> PyResult<Option<(String, PathBuf, PathBuf)>> {
+    let found = project_discovery::project_in(&dir)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))?;
+    Ok(found.map(|project| {
+        (
+            project.import_name,
+            project.project_dir,
+            project.manifest_path,
+        )
+    }))
+}
+
+/// The directories of the local crates the crate of `manifest_path` depends on, transitively.
+#[pyfunction]
+fn path_dependencies(manifest_path: PathBuf) -> PyResult<Vec<PathBuf>> {
+    project_discovery::path_dependencies(&manifest_path)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
 /// Develops in-process with the program's stdout pointed at stderr meanwhile (maturin prints
@@ -254,6 +276,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(versions, module)?)?;
     module.add_function(wrap_pyfunction!(develop_hooked, module)?)?;
     module.add_function(wrap_pyfunction!(develop_project, module)?)?;
+    module.add_function(wrap_pyfunction!(find_project, module)?)?;
+    module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
     module.add_function(wrap_pyfunction!(build_rs_file, module)?)?;
     module.add_function(wrap_pyfunction!(generate_rs_project, module)?)?;
     module.add_function(wrap_pyfunction!(import_hook_cli, module)?)?;

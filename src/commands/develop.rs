@@ -1,23 +1,16 @@
 //! `maturin develop`
 
 use crate::cli::DevelopCommand;
-use crate::develop::{develop as develop_in_process, DevelopAction, DevelopRequest, InstallTarget};
+use crate::develop::{develop as develop_in_process, DevelopAction, DevelopRequest};
 use crate::environment::find_target_environment_from_cwd;
 use anyhow::Result;
 
 pub fn develop(command: DevelopCommand) -> Result<()> {
     let environment = find_target_environment_from_cwd()?;
     let outcome = develop_in_process(DevelopRequest {
-        options: command.options,
-        environment,
         upstream_install: command.upstream_install,
         hook_args: command.with_hook.then(develop_arguments),
-        state_dir: None,
-        lock_timeout: None,
-        install_target: InstallTarget::Environment,
-        python: None,
-        force_rebuild: false,
-        prepare: None,
+        ..DevelopRequest::new(command.options, environment)
     })?;
     if outcome.action == DevelopAction::UpToDate {
         eprintln!(

@@ -3,7 +3,7 @@
 //! `maturin_import_hook._finder` for the project's top-level module. An import then checks the
 //! recorded build and rebuilds in-process when a Rust input changed.
 
-use super::{DevelopRequest, InstallTarget};
+use super::DevelopRequest;
 use crate::cli::DevelopCommand;
 use crate::interpreter::InterpreterFacts;
 use anyhow::{bail, Context, Result};
@@ -43,16 +43,9 @@ impl HookConfig {
             *pip = self.cwd.join(&*pip);
         }
         Ok(DevelopRequest {
-            options,
-            environment: self.environment.clone(),
-            upstream_install: false,
             hook_args: Some(self.args.clone()),
             state_dir: Some(self.state_dir.clone()),
-            lock_timeout: None,
-            install_target: InstallTarget::Environment,
-            python: None,
-            force_rebuild: false,
-            prepare: None,
+            ..DevelopRequest::new(options, self.environment.clone())
         })
     }
 }

@@ -66,6 +66,32 @@ pub struct DevelopRequest {
     pub force_rebuild: bool,
     /// Called when a build is due (see [`Prepare`]).
     pub prepare: Option<Prepare>,
+    /// The build cache to keep the state and lock in (default: the environment's, see
+    /// [`BuildCache::for_environment`]).
+    pub build_dir: Option<PathBuf>,
+    /// Files the build is to be considered to depend on besides those it read (the lists of a
+    /// Python `ProjectFileSearcher`): a change of one, or of the list, is a full develop.
+    pub extra_inputs: Vec<PathBuf>,
+}
+
+impl DevelopRequest {
+    /// An editable install into `environment` with `options`, as `maturin develop` does it.
+    pub fn new(options: DevelopOptions, environment: PathBuf) -> Self {
+        DevelopRequest {
+            options,
+            environment,
+            upstream_install: false,
+            hook_args: None,
+            state_dir: None,
+            lock_timeout: None,
+            install_target: InstallTarget::Environment,
+            python: None,
+            force_rebuild: false,
+            prepare: None,
+            build_dir: None,
+            extra_inputs: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +181,22 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
             python.display()
         );
     }
-    let cache = BuildCache::for_environment(&request.environment);
+    let cache = match &request.build_dir {
+        Some(dir) => BuildCache::at(dir.clone()),
+        None => BuildCache::for_environment(&request.environment),
+    };
     let state_dir = match &request.state_dir {
         Some(dir) => dir.clone(),
         None => cache.project_dir("develop", &project_key(&request.options)?),
     };
-    let settings = settings_key(&request.options, &python, request.hook_args.is_some());
+    request.extra_inputs.sort();
+    request.extra_inputs.dedup();
+    let settings = settings_key(
+        &request.options,
+        &python,
+        request.hook_args.is_some(),
+        &request.extra_inputs,
+    );
     let _lock = ProjectLock::acquire(&state_dir, request.lock_timeout, |lock| {
         eprintln!(
             "⏳ Waiting for another build of this project to finish ({} is locked)",
@@ -294,6 +330,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         build_started_ns,
         &installation.cargo_commands,
         installation.files,
+        &request.extra_inputs,
     )?;
     let inputs = state.input_paths();
     state.save(&state_dir)?;
@@ -551,7 +588,12 @@ fn canonical_or_as_given(path: &Path) -> PathBuf {
 
 /// The settings that decide what a build produces, besides file contents and the environment
 /// variables (which the state records on its own, see `build_environment`).
-fn settings_key(options: &DevelopOptions, python: &Path, with_hook: bool) -> String {
+fn settings_key(
+    options: &DevelopOptions,
+    python: &Path,
+    with_hook: bool,
+    extra_inputs: &[PathBuf],
+) -> String {
     // Destructured so that a new upstream option cannot be forgotten here.
     let DevelopOptions {
         bindings,
@@ -577,7 +619,8 @@ fn settings_key(options: &DevelopOptions, python: &Path, with_hook: bool) -> Str
     cargo.color = None;
     let key = format!(
         "maturin-hook {}\npython {}\nhook {with_hook}\n{cargo:?}\n\
-         {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n",
+         {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n\
+         {extra_inputs:?}\n",
         crate::version::VERSION,
         python.display(),
     );

@@ -11,13 +11,14 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// Records the build that `context` just made (cargo ran `cargo_commands`) and the files
-/// installed from it.
+/// installed from it; `extra_inputs` are checked like the manifests.
 pub fn capture(
     context: &BuildContext,
     settings: String,
     build_started_ns: i128,
     cargo_commands: &[String],
     installed_files: Vec<PathBuf>,
+    extra_inputs: &[PathBuf],
 ) -> Result<DevelopState> {
     let dep_info = dep_info_files(context);
     let mut excluded_roots = immutable_roots();
@@ -38,7 +39,9 @@ pub fn capture(
         .workspace_root
         .join("Cargo.lock")
         .into_std_path_buf();
-    let manifests = manifests(context)
+    let mut manifests = manifests(context);
+    manifests.extend(extra_inputs.iter().cloned());
+    let manifests = manifests
         .iter()
         .map(|path| {
             if *path == lock_file {

@@ -9,7 +9,11 @@ def develop_project(
     lock_timeout_seconds: float | None = None,
     show_output: bool = True,
     force_rebuild: bool = False,
+    build_dir: str | None = None,
+    extra_inputs: list[str] = ...,
 ) -> tuple[str, str | None]: ...
+def find_project(dir: str) -> tuple[str, str, str] | None: ...
+def path_dependencies(manifest_path: str) -> list[str]: ...
 def build_rs_file(
     rs_file: str,
     module_name: str,

@@ -1,6 +1,8 @@
 """The project importer of `maturin_import_hook.install()`: rebuilds maturin projects that are
 installed in editable mode (`maturin develop`, `pip install -e`, `uv pip install -e`) when they
-are imported, as PyPI maturin-import-hook 0.3.0 does, but in-process.
+are imported, as PyPI maturin-import-hook 0.3.0 does, but in-process. With
+`enable_automatic_installation`, a maturin project at or above a sys.path entry (or installed
+from a local directory without `-e`) is installed in editable mode by its first import.
 
 The decisions are those of `maturin develop` (in Rust, through `maturin_import_hook._native`):
 the build's recorded inputs, the project lock and the state are shared with the command line
@@ -11,7 +13,6 @@ learnt once and kept until `importlib.invalidate_caches()` or a change of `sys.p
 
 from __future__ import annotations
 
-import contextlib
 import importlib.abc
 import importlib.machinery
 import os
@@ -19,9 +20,10 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar, Iterator, NamedTuple, Sequence
 
 from maturin_import_hook import _meta_path
+from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -44,9 +46,9 @@ __all__ = [
 
 
 class ProjectFileSearcher(ABC):
-    """Lists a project's source files and installed files. A searcher given to the importer
-    replaces the recorded build inputs: the project is rebuilt when one of the sources is newer
-    than the oldest installed file."""
+    """Lists a project's source files and installed files. The source files of a searcher given
+    to the importer count as inputs of the build, besides the files the compiler read: a change
+    of one of them (or of the list) rebuilds the project."""
 
     @abstractmethod
     def get_source_paths(
@@ -158,8 +160,8 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         self._force_rebuild = force_rebuild
         self._show_warnings = show_warnings
         self._maturin_path: Path | None = None
-        # import name -> project directory, for the sys.path it was learnt from
-        self._projects: dict[str, Path] | None = None
+        # import name -> project, for the sys.path it was learnt from
+        self._projects: dict[str, _Project] | None = None
         self._projects_path: list[str] = []
 
     def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings:
@@ -200,15 +202,25 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         reloading = fullname in sys.modules
         if reloading and not self._enable_reloading:
             return None
-        project_dir = self._editable_projects().get(fullname.lower())
-        if project_dir is None:
+        project = self._project_index().get(fullname)
+        if project is None:
             return None
-        logger.debug('found project "%s" at %s', fullname, project_dir)
+        if not project.installed and not self._enable_automatic_installation:
+            logger.debug(
+                'found project "%s" at %s, but it is not installed in editable mode '
+                "(install(enable_automatic_installation=True) would install it)",
+                fullname,
+                project.project_dir,
+            )
+            return None
+        logger.debug('found project "%s" at %s', fullname, project.project_dir)
         started = time.perf_counter()
-        action = self._rebuild(fullname, project_dir)
-        if action not in ("up-to-date",):
+        action = self._rebuild(fullname, project)
+        if action != "up-to-date":
             logger.info('rebuilt and loaded package "%s" in %.3fs', fullname, time.perf_counter() - started)
             importlib.invalidate_caches()
+            if not project.installed:
+                _add_path_entries_of_new_install(fullname)
         else:
             logger.debug('"%s" is up to date (%.3f ms)', fullname, (time.perf_counter() - started) * 1000)
         if reloading:
@@ -217,26 +229,28 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             return _reload.reload_spec(fullname)
         return None
 
-    def _rebuild(self, name: str, project_dir: Path) -> str:
-        settings = self.get_settings(name, project_dir)
-        args = settings.to_args("develop")
-        manifest = _manifest_of(project_dir)
-        if manifest is None:
-            raise ImportHookError(f"cannot find the Cargo.toml of the project at {project_dir}")
+    def _rebuild(self, name: str, project: _Project) -> str:
+        if self._settings is None and type(self).get_settings is MaturinProjectImporter.get_settings:
+            args = list(DEFAULT_DEVELOP_ARGS)
+        else:
+            args = self.get_settings(name, project.project_dir).to_args("develop")
         if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
-            return self._rebuild_with_binary(name, manifest, args)
+            return self._rebuild_with_binary(name, project.manifest, args)
         from maturin_import_hook import _native
 
+        extra_inputs = [] if self._file_searcher is None else self._searched_sources(name, project)
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             action, reason = _native.develop_project(
-                str(manifest),
+                str(project.manifest),
                 args,
                 sys.prefix,
                 self._lock_timeout_seconds,
                 self._show_warnings,
                 self._force_rebuild,
+                None if self._build_dir is None else str(self._build_dir),
+                extra_inputs,
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError
@@ -247,6 +261,30 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         if reason is not None:
             logger.debug('"%s" was built: %s', name, reason)
         return action
+
+    def _searched_sources(self, name: str, project: _Project) -> list[str]:
+        """The source files the user's file searcher lists (as upstream calls it)."""
+        from maturin_import_hook import _native
+
+        assert self._file_searcher is not None
+        started = time.perf_counter()
+        path_dependencies = [Path(path) for path in _native.path_dependencies(str(project.manifest))]
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            package_root = Path(next(iter(spec.submodule_search_locations)))
+        elif spec is not None and spec.origin is not None:
+            package_root = Path(spec.origin)
+        else:
+            package_root = project.project_dir / name
+        searched = self._file_searcher.get_source_paths(project.project_dir, path_dependencies, package_root)
+        sources = [str(path) for path in searched]
+        logger.debug(
+            'the file searcher listed %d source files of "%s" in %.3f ms',
+            len(sources),
+            name,
+            (time.perf_counter() - started) * 1000,
+        )
+        return sources
 
     def _rebuild_with_binary(self, name: str, manifest: Path, args: list[str]) -> str:
         import subprocess
@@ -262,33 +300,68 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             logger.warning('build of "%s" succeeded with warnings:\n%s', name, result.stdout)
         return "installed"
 
-    def _editable_projects(self) -> dict[str, Path]:
+    def _project_index(self) -> dict[str, _Project]:
         if self._projects is None or self._projects_path != sys.path:
             self._projects_path = list(sys.path)
             # the scan imports json and urllib.parse, which comes back here: those imports
             # must see an (empty) index instead of starting another scan
             self._projects = {}
-            self._projects = _find_editable_projects(self._projects_path)
+            self._projects = _find_projects(self._projects_path)
         return self._projects
 
 
-def _find_editable_projects(search_path: Sequence[str]) -> dict[str, Path]:
-    """Import name -> project directory of every editable maturin project installed on
-    `search_path` (its dist-info's `direct_url.json` points at a project directory)."""
-    projects: dict[str, Path] = {}
-    for entry in search_path:
-        with contextlib.suppress(OSError):
-            for name in os.listdir(entry or "."):
-                if not name.endswith(".dist-info"):
-                    continue
-                project_dir = _editable_project_dir(Path(entry or ".") / name)
-                if project_dir is not None and _manifest_of(project_dir) is not None:
-                    import_name = name.split("-", 1)[0].lower()
-                    projects.setdefault(import_name, project_dir)
+class _Project(NamedTuple):
+    project_dir: Path
+    manifest: Path
+    # an editable dist-info on sys.path links to it (else: found above a sys.path entry, or
+    # linked by a non-editable install; built only with enable_automatic_installation)
+    installed: bool
+
+
+def _find_projects(search_path: Sequence[str]) -> dict[str, _Project]:
+    """Import name -> maturin project, for the projects an import could mean, as upstream
+    finds them: linked by the `direct_url.json` of a dist-info in a sys.path entry, or at or
+    above a sys.path entry. The first sys.path entry that leads to a name wins."""
+    entries = [os.path.abspath(entry or os.curdir) for entry in search_path]
+    linked: list[list[tuple[Path, bool]]] = [list(_linked_project_dirs(entry)) for entry in entries]
+    editable = {project_dir for links in linked for project_dir, is_editable in links if is_editable}
+    resolved: dict[Path, tuple[str, Path] | None] = {}
+
+    def resolve(project_dir: Path) -> tuple[str, Path] | None:
+        if project_dir not in resolved:
+            resolved[project_dir] = _resolve_project(project_dir)
+        return resolved[project_dir]
+
+    projects: dict[str, _Project] = {}
+    for entry, links in zip(entries, linked):
+        found = [(project_dir, resolve(project_dir)) for project_dir, _ in links]
+        directory = Path(entry)
+        for candidate in (directory, *directory.parents):
+            if (candidate / "pyproject.toml").is_file() and resolve(candidate) is not None:
+                found.append((candidate, resolve(candidate)))
+                break
+        for project_dir, project in found:
+            if project is not None:
+                import_name, manifest = project
+                projects.setdefault(import_name, _Project(project_dir, manifest, project_dir in editable))
     return projects
 
 
-def _editable_project_dir(dist_info: Path) -> Path | None:
+def _linked_project_dirs(entry: str) -> Iterator[tuple[Path, bool]]:
+    """(project directory, editable?) of every dist-info in `entry` installed from a local
+    directory that holds a pyproject.toml."""
+    try:
+        names = os.listdir(entry)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(".dist-info"):
+            link = _linked_project_dir(Path(entry) / name)
+            if link is not None and (link[0] / "pyproject.toml").is_file():
+                yield link
+
+
+def _linked_project_dir(dist_info: Path) -> tuple[Path, bool] | None:
     import json
     from urllib.parse import unquote, urlparse
 
@@ -297,23 +370,54 @@ def _editable_project_dir(dist_info: Path) -> Path | None:
     except (OSError, ValueError):
         return None
     url = direct_url.get("url", "")
-    if not direct_url.get("dir_info", {}).get("editable", False) or not url.startswith("file://"):
+    if not url.startswith("file://") or "dir_info" not in direct_url:
         return None
     path = unquote(urlparse(url).path)
     if os.name == "nt":  # file:///C:/dir -> C:\\dir (nturl2path is what urllib.request uses)
         import nturl2path
 
         path = nturl2path.url2pathname(path)
-    return Path(os.path.normpath(path))
+    return Path(os.path.normpath(path)), bool(direct_url["dir_info"].get("editable", False))
 
 
-def _manifest_of(project_dir: Path) -> Path | None:
-    if not (project_dir / "pyproject.toml").is_file():
+def _resolve_project(project_dir: Path) -> tuple[str, Path] | None:
+    """(import name, manifest) of the maturin project in `project_dir`, if it is one."""
+    try:
+        mentions_maturin = b"maturin" in (project_dir / "pyproject.toml").read_bytes()
+    except OSError:
         return None
-    for candidate in (project_dir / "Cargo.toml", project_dir / "rust" / "Cargo.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
+    if not mentions_maturin:  # another tool's project: not worth loading the native module
+        return None
+    from maturin_import_hook import _native
+
+    try:
+        found = _native.find_project(str(project_dir))
+    except ValueError as error:
+        logger.info('failed to resolve project "%s": %s', project_dir, error)
+        return None
+    if found is None:
+        return None
+    import_name, _, manifest = found
+    return import_name, Path(manifest)
+
+
+def _add_path_entries_of_new_install(name: str) -> None:
+    """A project installed by this process (automatic installation) may put its Python
+    sources on sys.path with a `.pth` file, which Python only reads at start-up."""
+    import sysconfig
+
+    for site_dir in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}:
+        try:
+            lines = (Path(site_dir) / f"{name}.pth").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            entry = line.strip()
+            if entry.startswith(("#", "import ")) or entry in sys.path:
+                continue
+            if os.path.isdir(entry):
+                logger.debug("adding %s to sys.path (from %s.pth)", entry, name)
+                sys.path.append(entry)
 
 
 IMPORTER: MaturinProjectImporter | None = None

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from maturin_import_hook import _meta_path
+from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -165,8 +166,10 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
     def _build(self, fullname: str, rs_file: Path) -> tuple[str, bool]:
         """Makes the extension module of `rs_file` current; returns its path and whether it
         was built now."""
-        settings = self.get_settings(fullname, rs_file)
-        args = settings.to_args("develop")
+        if self._settings is None and type(self).get_settings is MaturinRustFileImporter.get_settings:
+            args = list(DEFAULT_DEVELOP_ARGS)
+        else:
+            args = self.get_settings(fullname, rs_file).to_args("develop")
         cls = type(self)
         custom_project = (
             cls.generate_project_for_single_rust_file
@@ -177,6 +180,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         if custom_project:
 
             def generate(project_dir: str) -> str:
+                settings = self.get_settings(fullname, rs_file)
                 project = self.generate_project_for_single_rust_file(
                     fullname, Path(project_dir), rs_file, settings
                 )

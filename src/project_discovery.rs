@@ -1,0 +1,219 @@
+//! Recognising a maturin project from its files alone (no cargo, no build), for the project
+//! importer of `maturin_import_hook.install()`: which directories hold a project, what its
+//! top-level import name is, and which local crates it builds from.
+
+use anyhow::{Context, Result};
+use maturin::PyProjectToml;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// A maturin project found in a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredProject {
+    /// The directory holding pyproject.toml.
+    pub project_dir: PathBuf,
+    pub manifest_path: PathBuf,
+    /// The name `import` uses for it: the first component of its module name.
+    pub import_name: String,
+}
+
+/// The maturin project whose pyproject.toml is in `dir`, if there is one. A pyproject.toml of
+/// another build backend is not one; a broken pyproject.toml or Cargo.toml is an error that
+/// names the file.
+pub fn project_in(dir: &Path) -> Result<Option<DiscoveredProject>> {
+    let pyproject_path = dir.join("pyproject.toml");
+    if !pyproject_path.is_file() {
+        return Ok(None);
+    }
+    if !built_by_maturin(&pyproject_path)? {
+        return Ok(None);
+    }
+    let pyproject = PyProjectToml::new(&pyproject_path)
+        .with_context(|| format!("{} is not a valid pyproject.toml", pyproject_path.display()))?;
+    let manifest_path = match pyproject.manifest_path() {
+        Some(path) => dir.join(path),
+        None if dir.join("Cargo.toml").is_file() => dir.join("Cargo.toml"),
+        None => dir.join("rust").join("Cargo.toml"),
+    };
+    if !manifest_path.is_file() {
+        return Ok(None);
+    }
+    let module_name = match pyproject.module_name() {
+        Some(name) => name.to_string(),
+        None => {
+            let manifest = Manifest::read(&manifest_path)?;
+            let lib_name = manifest.lib.and_then(|lib| lib.name);
+            let package_name = manifest.package.map(|package| package.name);
+            lib_name
+                .or_else(|| pyproject.project_name().map(str::to_string))
+                .or(package_name)
+                .with_context(|| {
+                    format!(
+                        "cannot tell the module name of the project at {}: neither \
+                         tool.maturin.module-name, [lib] name, project.name nor package.name is set",
+                        dir.display()
+                    )
+                })?
+        }
+    };
+    let top_level = module_name.split('.').next().unwrap_or(&module_name);
+    Ok(Some(DiscoveredProject {
+        project_dir: dir.to_path_buf(),
+        manifest_path,
+        import_name: top_level.replace('-', "_"),
+    }))
+}
+
+/// Whether the pyproject.toml at `path` names maturin as its build backend or configures it;
+/// read loosely, since the pyproject.toml of another tool need not be one maturin accepts.
+fn built_by_maturin(path: &Path) -> Result<bool> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid pyproject.toml", path.display()))?;
+    let backend = table
+        .get("build-system")
+        .and_then(|system| system.get("build-backend"))
+        .and_then(toml::Value::as_str);
+    let configured = table
+        .get("tool")
+        .and_then(|tool| tool.get("maturin"))
+        .is_some();
+    Ok(backend == Some("maturin") || configured)
+}
+
+/// The directories of the local crates `manifest_path` depends on (`path = ...` in
+/// `[dependencies]`), transitively, sorted.
+pub fn path_dependencies(manifest_path: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![manifest_path.to_path_buf()];
+    while let Some(manifest_path) = pending.pop() {
+        let crate_dir = manifest_path.parent().unwrap_or(Path::new("."));
+        for dependency in Manifest::read(&manifest_path)?.dependencies.values() {
+            if let Some(path) = dependency.get("path").and_then(toml::Value::as_str) {
+                let dir = normalize(&crate_dir.join(path));
+                if found.insert(dir.clone()) {
+                    pending.push(dir.join("Cargo.toml"));
+                }
+            }
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What we read of a Cargo.toml.
+#[derive(Deserialize)]
+struct Manifest {
+    lib: Option<Lib>,
+    package: Option<Package>,
+    #[serde(default)]
+    dependencies: toml::Table,
+}
+
+#[derive(Deserialize)]
+struct Lib {
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+}
+
+impl Manifest {
+    fn read(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid Cargo.toml", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    const MATURIN_BACKEND: &str =
+        "[build-system]\nrequires = [\"maturin\"]\nbuild-backend = \"maturin\"\n";
+
+    #[test]
+    fn import_name_follows_maturin_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            &root.join("Cargo.toml"),
+            "[package]\nname = \"pkg-name\"\n[lib]\nname = \"lib_name\"\n",
+        );
+        write(
+            &root.join("pyproject.toml"),
+            &format!("{MATURIN_BACKEND}[project]\nname = \"dist-name\"\n"),
+        );
+        assert_eq!(project_in(root).unwrap().unwrap().import_name, "lib_name");
+        write(
+            &root.join("pyproject.toml"),
+            &format!("{MATURIN_BACKEND}[tool.maturin]\nmodule-name = \"outer.inner._native\"\n"),
+        );
+        assert_eq!(project_in(root).unwrap().unwrap().import_name, "outer");
+        write(&root.join("Cargo.toml"), "[package]\nname = \"pkg-name\"\n");
+        write(&root.join("pyproject.toml"), MATURIN_BACKEND);
+        let found = project_in(root).unwrap().unwrap();
+        assert_eq!(found.import_name, "pkg_name");
+        assert_eq!(found.manifest_path, root.join("Cargo.toml"));
+    }
+
+    #[test]
+    fn other_backends_and_missing_manifests_are_not_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(&root.join("pyproject.toml"), MATURIN_BACKEND);
+        assert_eq!(project_in(root).unwrap(), None, "no Cargo.toml");
+        write(&root.join("rust/Cargo.toml"), "[package]\nname = \"x\"\n");
+        assert_eq!(
+            project_in(root).unwrap().unwrap().manifest_path,
+            root.join("rust/Cargo.toml")
+        );
+        write(
+            &root.join("pyproject.toml"),
+            "[tool.black]\nline-length = 100\n",
+        );
+        assert_eq!(project_in(root).unwrap(), None);
+    }
+
+    #[test]
+    fn broken_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("pyproject.toml"), "[build-system\n");
+        let error = format!("{:#}", project_in(dir.path()).unwrap_err());
+        assert!(
+            error.contains("pyproject.toml is not a valid pyproject.toml"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn path_dependencies_are_followed_transitively() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(&root.join("app/Cargo.toml"), "[package]\nname = \"app\"\n[dependencies]\nserde = \"1\"\nmid = { path = \"../mid\" }\n");
+        write(&root.join("mid/Cargo.toml"), "[package]\nname = \"mid\"\n[dependencies]\nleaf = { path = \"../leaf\", version = \"1\" }\n");
+        write(
+            &root.join("leaf/Cargo.toml"),
+            "[package]\nname = \"leaf\"\n",
+        );
+        let root = root.canonicalize().unwrap();
+        assert_eq!(
+            path_dependencies(&root.join("app/Cargo.toml")).unwrap(),
+            vec![root.join("leaf"), root.join("mid")]
+        );
+    }
+}
