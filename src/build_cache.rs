@@ -2,7 +2,7 @@
 //!
 //! Location, as upstream maturin_import_hook has it: `MATURIN_BUILD_DIR` (one subdirectory per
 //! environment), else `<environment>/maturin_build_cache` when writable, else the user cache
-//! directory's `maturin_build_cache/<environment hash>`.
+//! directory's `maturin_build_cache/<python version>_<environment hash>`.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -23,16 +23,15 @@ pub struct BuildCache {
 impl BuildCache {
     /// The cache of the environment rooted at `environment` (its `sys.exec_prefix`).
     pub fn for_environment(environment: &Path) -> Self {
-        let key = short_hash(environment.as_os_str().as_encoded_bytes());
         let root = if let Some(dir) = std::env::var_os(BUILD_DIR_ENV) {
-            PathBuf::from(dir).join(format!("env-{key}"))
+            PathBuf::from(dir).join(environment_dir_name(environment))
         } else if is_writable_dir(environment) {
             environment.join(CACHE_DIR_NAME)
         } else {
             dirs::cache_dir()
                 .unwrap_or_else(std::env::temp_dir)
                 .join(CACHE_DIR_NAME)
-                .join(format!("env-{key}"))
+                .join(environment_dir_name(environment))
         };
         BuildCache { root }
     }
@@ -112,6 +111,37 @@ impl BuildCache {
 
 pub use maturin_hook_freshness::short_hash;
 
+/// `<python version>_<hash of the environment's path>`, as upstream names the directory of one
+/// environment in a shared cache. The version comes from the environment's files (a venv's
+/// `pyvenv.cfg`, else its `lib/pythonX.Y`), so that no interpreter has to run.
+fn environment_dir_name(environment: &Path) -> String {
+    let version = python_version_of(environment).unwrap_or_else(|| "python".to_string());
+    let key = short_hash(environment.as_os_str().as_encoded_bytes());
+    format!("{version}_{key}")
+}
+
+fn python_version_of(environment: &Path) -> Option<String> {
+    let from_pyvenv_cfg = fs::read_to_string(environment.join("pyvenv.cfg"))
+        .ok()
+        .and_then(|config| {
+            config.lines().find_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_string())
+            })
+        });
+    from_pyvenv_cfg.or_else(|| {
+        fs::read_dir(environment.join("lib"))
+            .ok()?
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let version = name.strip_prefix("python")?;
+                version.starts_with('3').then(|| version.to_string())
+            })
+            .max()
+    })
+}
+
 fn is_writable_dir(dir: &Path) -> bool {
     let cache = dir.join(CACHE_DIR_NAME);
     if cache.is_dir() {
@@ -123,6 +153,23 @@ fn is_writable_dir(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_dirs_are_named_by_python_version_and_path() {
+        let root = tempfile::tempdir().unwrap();
+        let venv = root.path().join("venv");
+        fs::create_dir_all(venv.join("lib").join("python3.12")).unwrap();
+        assert!(environment_dir_name(&venv).starts_with("3.12_"));
+        fs::write(
+            venv.join("pyvenv.cfg"),
+            "home = /usr/bin\nversion = 3.12.1\n",
+        )
+        .unwrap();
+        let name = environment_dir_name(&venv);
+        assert!(name.starts_with("3.12.1_"), "{name}");
+        assert_ne!(name, environment_dir_name(&root.path().join("other")));
+        assert!(environment_dir_name(&root.path().join("other")).starts_with("python_"));
+    }
 
     #[test]
     fn lock_files_include_the_rs_file_builds() {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import MATURIN, Result, Venv, environment_without_venv, make_venv, run
+from conftest import MATURIN, Result, Venv, environment_without_venv, make_venv, require_python, run
 
 START = "# <maturin_import_hook>"
 END = "# </maturin_import_hook>"
@@ -402,6 +402,35 @@ def test_cache_info_follows_maturin_build_dir(venv: Venv, tmp_path: Path) -> Non
     info = cache_info(venv, MATURIN_BUILD_DIR=str(build_dir))
     assert Path(str(info["path"])).parent == build_dir
     assert info["exists"] is False
+
+
+def test_each_venv_and_interpreter_version_gets_its_own_cache(tmp_path: Path) -> None:
+    """CPython 3.8 to 3.13 and PyPy, as far as they are installed, side by side: one shared
+    MATURIN_BUILD_DIR gets one `<python version>_<hash>` directory per venv."""
+    pythons = []
+    for version in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"):
+        with contextlib.suppress(pytest.skip.Exception):
+            pythons.append(require_python(version))
+    pypy = shutil.which("pypy3")
+    if pypy is not None:
+        pythons.append(pypy)
+    if len(pythons) < 2:
+        pytest.skip(f"needs two Python interpreters of different versions, found {pythons}")
+    venvs = [make_venv(tmp_path / f"venv-{i}", python, with_pip=False) for i, python in enumerate(pythons)]
+    shared = tmp_path / "shared-build-dir"
+    command = [str(MATURIN), "import-hook", "cache", "info", "-f", "json"]
+    at_once = [
+        subprocess.Popen(
+            command, env=venv.env(MATURIN_BUILD_DIR=str(shared)), stdout=subprocess.PIPE, text=True
+        )
+        for venv in venvs
+    ]
+    paths = [Path(json.loads(process.communicate()[0])["path"]) for process in at_once]
+    assert len(set(paths)) == len(venvs), paths
+    for path, venv in zip(paths, venvs):
+        version = venv.python_code("import platform; print(platform.python_version())").strip()
+        assert path.parent == shared and path.name.startswith(f"{version}_"), (path, version)
+        assert cache_info(venv)["path"] == str(venv.root / "maturin_build_cache")
 
 
 def test_cache_clear_yes_removes_the_cache(venv: Venv) -> None:
