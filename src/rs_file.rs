@@ -24,6 +24,8 @@
 //! once per file; a new project starts from the last built one's Cargo.lock, so it locks the
 //! same pyo3 as the others (and needs no registry lookup).
 
+mod with_binary;
+
 use crate::build_cache::{short_hash, BuildCache};
 use crate::develop::hook::parse_develop_args;
 use crate::develop::{
@@ -98,6 +100,9 @@ pub struct RsFileRequest {
     pub force_rebuild: bool,
     /// Makes the project instead of [`generate_project`], only when a build is due.
     pub generate: Option<GenerateProject>,
+    /// Build with this maturin binary instead of in-process (`args` are then `maturin build`
+    /// flags, and `generate` is required); see [`with_binary`].
+    pub maturin: Option<PathBuf>,
 }
 
 /// What a build of a `.rs` file did, and where its extension module is.
@@ -123,6 +128,9 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         None => BuildCache::for_environment(&request.environment),
     };
     let layout = RsFileLayout::new(&cache, &rs_file, module);
+    if let Some(maturin) = request.maturin.clone() {
+        return with_binary::build(request, layout, &maturin);
+    }
     let mut options = parse_develop_args(&request.args)?;
     // Nothing is installed into the environment: no dependencies, no pip.
     options.extras.clear();

@@ -153,11 +153,12 @@ fn in_process<T: Send>(
 /// `environment`, into the build cache (`build_dir`, else the environment's). Does nothing
 /// when nothing changed. `generate(suggested_project_dir) -> project_dir`, when given, makes
 /// the project instead of the built-in generator, and is only called when a build is due.
-/// Returns `(action, extension module path, reason)`.
+/// With `maturin` (a binary), that binary builds, `args` are `maturin build` flags and
+/// `generate` is required. Returns `(action, extension module path, reason)`.
 #[pyfunction]
 #[pyo3(signature = (
     rs_file, module_name, args, python, environment, build_dir=None, lock_timeout_seconds=None,
-    show_output=true, force_rebuild=false, generate=None,
+    show_output=true, force_rebuild=false, generate=None, maturin=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn build_rs_file(
@@ -172,6 +173,7 @@ fn build_rs_file(
     show_output: bool,
     force_rebuild: bool,
     generate: Option<Py<PyAny>>,
+    maturin: Option<PathBuf>,
 ) -> PyResult<(String, String, Option<String>)> {
     // An exception of `generate` is raised as it is, not as a failed build.
     let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
@@ -200,6 +202,7 @@ fn build_rs_file(
         lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
         force_rebuild,
         generate,
+        maturin,
     };
     let result = in_process(py, show_output, || rs_file::build(request));
     if let Some(error) = generate_error

@@ -184,3 +184,33 @@ def test_xdist_workers_importing_one_stale_rs_file_build_it_once(rs_venv: Venv, 
     # the default settings ask cargo for colour (as upstream's do)
     stderrs = [re.sub(r"\x1b\[[0-9;]*m", "", log.read_text()) for log in logs.iterdir()]
     assert sum(err.count("Compiling xdist_script") for err in stderrs) == 1, "\n---\n".join(stderrs)
+
+
+def test_an_overridden_find_maturin_builds_with_that_binary(rs_venv: Venv, tmp_path: Path) -> None:
+    """A subclass written for upstream that names its maturin gets its builds made by it."""
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "my-maturin"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {rs_venv.bin_dir / "maturin"} "$@"\n')
+    wrapper.chmod(0o755)
+    rs_file = write_module(tmp_path / "scripts", "by_binary", value=3)
+    code = (
+        "import sys, pathlib\n"
+        "from maturin_import_hook import rust_file_importer as r\n"
+        "class MyImporter(r.MaturinRustFileImporter):\n"
+        f"    def find_maturin(self): return pathlib.Path({str(wrapper)!r})\n"
+        "sys.meta_path.insert(0, MyImporter())\n"
+        "import by_binary; print(by_binary.get_value())\n"
+    )
+    scripts = rs_file.parent
+    result = python(rs_venv, code, scripts)
+    assert result.stdout == "3\n", result.describe()
+    (call,) = calls.read_text().splitlines()
+    assert call.startswith("build --manifest-path ") and f"--interpreter {rs_venv.python}" in call
+    # up to date: the binary is not run again
+    assert python(rs_venv, code, scripts).stdout == "3\n"
+    assert len(calls.read_text().splitlines()) == 1
+    time.sleep(0.05)  # a newer mtime than the extension's
+    write_module(scripts, "by_binary", value=4)
+    result = python(rs_venv, code, scripts)
+    assert result.stdout == "4\n", result.describe()
+    assert len(calls.read_text().splitlines()) == 2

@@ -71,8 +71,8 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         return MaturinSettings.default()
 
     def find_maturin(self) -> Path:
-        """The maturin binary. Kept for subclasses written for PyPI maturin-import-hook: the
-        builds of this importer run in-process and do not use it."""
+        """The maturin binary. Not called by default (builds run in-process); when a subclass
+        overrides it, the binary it returns builds each file (`maturin build`), as upstream."""
         if self._maturin_path is None:
             import shutil
 
@@ -166,18 +166,20 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
     def _build(self, fullname: str, rs_file: Path) -> tuple[str, bool]:
         """Makes the extension module of `rs_file` current; returns its path and whether it
         was built now."""
-        if self._settings is None and type(self).get_settings is MaturinRustFileImporter.get_settings:
+        cls = type(self)
+        # an override of find_maturin() asks for builds by that binary, as upstream runs them
+        maturin = None if cls.find_maturin is MaturinRustFileImporter.find_maturin else self.find_maturin()
+        if self._settings is None and cls.get_settings is MaturinRustFileImporter.get_settings:
             args = list(DEFAULT_DEVELOP_ARGS)
         else:
-            args = self.get_settings(fullname, rs_file).to_args("develop")
-        cls = type(self)
+            args = self.get_settings(fullname, rs_file).to_args("develop" if maturin is None else "build")
         custom_project = (
             cls.generate_project_for_single_rust_file
             is not MaturinRustFileImporter.generate_project_for_single_rust_file
         )
         custom_sources = cls.get_source_files is not MaturinRustFileImporter.get_source_files
         generate: Callable[[str], str] | None = None
-        if custom_project:
+        if custom_project or maturin is not None:
 
             def generate(project_dir: str) -> str:
                 settings = self.get_settings(fullname, rs_file)
@@ -186,11 +188,16 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 )
                 return str(project)
 
-        action, extension = self._native_build(fullname, rs_file, args, self._force_rebuild, generate)
+        def build(force: bool) -> tuple[str, str]:
+            return self._native_build(fullname, rs_file, args, force, generate, maturin)
+
+        action, extension = build(self._force_rebuild)
         built = action != "up-to-date"
-        if (custom_project or custom_sources) and not built and self._sources_newer(rs_file, extension):
-            # files the build cannot see changed (the override copies or reads them)
-            action, extension = self._native_build(fullname, rs_file, args, True, generate)
+        # what the in-process build cannot see: files an override copies or reads, and every
+        # source of a build by another binary
+        mtime_rule = custom_project or custom_sources or maturin is not None
+        if mtime_rule and not built and self._sources_newer(rs_file, extension):
+            action, extension = build(True)
             built = True
         return extension, built
 
@@ -201,6 +208,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         args: list[str],
         force: bool,
         generate: Callable[[str], str] | None,
+        maturin: Path | None,
     ) -> tuple[str, str]:
         from maturin_import_hook import _native
 
@@ -220,6 +228,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 show_output=self._show_warnings,
                 force_rebuild=force,
                 generate=generate,
+                maturin=None if maturin is None else str(maturin),
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError

@@ -1,0 +1,190 @@
+//! Builds of a `.rs` file with a maturin binary the user chose (an override of
+//! `MaturinRustFileImporter.find_maturin()`), as upstream maturin-import-hook runs them:
+//! `maturin build --interpreter <python> --out <dir>` of the generated project, then the
+//! wheel's modules into the cache. The project, the output directory, the lock and the shared
+//! target directory are those of in-process builds.
+//!
+//! Our develop state is captured from an in-process build, so the freshness of these builds is
+//! upstream's: one is due when there is no extension yet or the command changed, and (decided
+//! by the Python side, which knows `get_source_files()`) when a source is newer than the
+//! extension.
+
+use super::{extension_module, seed_lock, RsFileBuilt, RsFileLayout, RsFileRequest};
+use crate::develop::{DevelopAction, DevelopOutcome, Timings};
+use crate::wheel_install;
+use anyhow::{anyhow, bail, Context, Result};
+use maturin_hook_freshness::lock::ProjectLock;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const RECORD_FILE: &str = "binary_build.json";
+
+/// What the last build ran, to tell whether the next one may reuse its output.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct BuildRecord {
+    command: Vec<String>,
+    outputs: Vec<PathBuf>,
+}
+
+/// Builds `request.rs_file` (as laid out in `layout`) with `maturin`; `request.args` are
+/// `maturin build` flags and `request.generate` makes the project.
+pub(super) fn build(
+    request: RsFileRequest,
+    layout: RsFileLayout,
+    maturin: &Path,
+) -> Result<RsFileBuilt> {
+    let started = Instant::now();
+    let module = request.module_name.as_str();
+    let _lock = ProjectLock::acquire(&layout.state_dir, request.lock_timeout, |lock| {
+        eprintln!(
+            "⏳ Waiting for another build of this module to finish ({} is locked)",
+            lock.display()
+        )
+    })?;
+    let wheel_dir = layout.entry.join("wheel");
+    let mut command: Vec<String> = vec![
+        maturin.to_string_lossy().into_owned(),
+        "build".into(),
+        "--manifest-path".into(),
+        layout
+            .project_dir
+            .join("Cargo.toml")
+            .to_string_lossy()
+            .into_owned(),
+        "--interpreter".into(),
+        request.python.to_string_lossy().into_owned(),
+        "--out".into(),
+        wheel_dir.to_string_lossy().into_owned(),
+        "--target-dir".into(),
+        layout.target_dir.to_string_lossy().into_owned(),
+    ];
+    command.extend(request.args.iter().cloned());
+    let record_path = layout.state_dir.join(RECORD_FILE);
+    let previous: Option<BuildRecord> = std::fs::read(&record_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let reason = match &previous {
+        _ if request.force_rebuild => "a rebuild was forced",
+        None => "no previous build",
+        Some(record) if record.command != command => "the build command changed",
+        Some(record) => match extension_module(&record.outputs, module) {
+            Some(extension) if record.outputs.iter().all(|path| path.is_file()) => {
+                return Ok(built(
+                    layout,
+                    extension,
+                    DevelopAction::UpToDate,
+                    None,
+                    record,
+                    started,
+                ));
+            }
+            _ => "the built module is missing",
+        },
+    };
+
+    let generate = request
+        .generate
+        .ok_or_else(|| anyhow!("a build with a maturin binary needs a project generator"))?;
+    let project_dir = generate(&layout.project_dir)?;
+    if project_dir != layout.project_dir {
+        command[3] = project_dir
+            .join("Cargo.toml")
+            .to_string_lossy()
+            .into_owned();
+    }
+    seed_lock(&project_dir, &layout.lock_seed);
+    if wheel_dir.exists() {
+        std::fs::remove_dir_all(&wheel_dir)
+            .with_context(|| format!("cannot empty {}", wheel_dir.display()))?;
+    }
+    eprintln!(
+        "🔨 Building {} with {}",
+        request.rs_file.display(),
+        maturin.display()
+    );
+    let status = Command::new(&command[0])
+        .args(&command[1..])
+        .status()
+        .with_context(|| format!("cannot run {}", maturin.display()))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", command.join(" "));
+    }
+    let wheel = single_wheel(&wheel_dir)?;
+    let previous_outputs = previous.map(|record| record.outputs).unwrap_or_default();
+    let report = wheel_install::extract_modules(&wheel, &layout.output_dir, true)?;
+    let outputs: Vec<PathBuf> = report
+        .written
+        .iter()
+        .chain(&report.unchanged)
+        .cloned()
+        .collect();
+    wheel_install::remove_stale_modules(&layout.output_dir, &previous_outputs, &outputs);
+    let extension = extension_module(&outputs, module).ok_or_else(|| {
+        anyhow!(
+            "the wheel {} has no extension module named {module}; does {} define \
+             `#[pymodule] fn {module}`?",
+            wheel.display(),
+            request.rs_file.display()
+        )
+    })?;
+    let record = BuildRecord { command, outputs };
+    maturin_hook_freshness::write_json_atomically(&record_path, &record)?;
+    let action = DevelopAction::Installed {
+        metadata_changed: false,
+    };
+    Ok(built(
+        layout,
+        extension,
+        action,
+        Some(reason.to_string()),
+        &record,
+        started,
+    ))
+}
+
+fn single_wheel(dir: &Path) -> Result<PathBuf> {
+    let wheels: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("maturin wrote no wheel into {}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .collect();
+    match wheels.as_slice() {
+        [wheel] => Ok(wheel.clone()),
+        _ => bail!("expected one wheel in {}, found {wheels:?}", dir.display()),
+    }
+}
+
+fn built(
+    layout: RsFileLayout,
+    extension: PathBuf,
+    action: DevelopAction,
+    reason: Option<String>,
+    record: &BuildRecord,
+    started: Instant,
+) -> RsFileBuilt {
+    let written = match action {
+        DevelopAction::UpToDate => Vec::new(),
+        _ => record.outputs.clone(),
+    };
+    RsFileBuilt {
+        outcome: DevelopOutcome {
+            action,
+            reason,
+            project_name: None,
+            version: None,
+            written,
+            outputs: record.outputs.clone(),
+            inputs: Vec::new(),
+            cargo_output: None,
+            timings: Timings {
+                total: started.elapsed(),
+                ..Timings::default()
+            },
+        },
+        extension,
+        layout,
+    }
+}
