@@ -29,7 +29,7 @@ mod with_binary;
 use crate::build_cache::{short_hash, BuildCache};
 use crate::develop::hook::parse_develop_args;
 use crate::develop::{
-    develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget, Prepare,
+    develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget, Prepare, Progress,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Write;
@@ -103,6 +103,8 @@ pub struct RsFileRequest {
     /// Build with this maturin binary instead of in-process (`args` are then `maturin build`
     /// flags, and `generate` is required); see [`with_binary`].
     pub maturin: Option<PathBuf>,
+    /// Told about waits and builds.
+    pub progress: Box<dyn Progress>,
 }
 
 /// What a build of a `.rs` file did, and where its extension module is.
@@ -178,6 +180,7 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         python: Some(request.python),
         force_rebuild: request.force_rebuild,
         prepare,
+        progress: request.progress,
         ..DevelopRequest::new(options, request.environment)
     })?;
     if own_project && matches!(outcome.action, DevelopAction::Installed { .. }) {

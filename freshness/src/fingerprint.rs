@@ -230,13 +230,17 @@ pub fn filesystem_now(dir: &Path) -> Result<i128> {
         .mtime_ns)
 }
 
-/// Gives `path` the current time as its mtime, so that cargo sees it as changed.
-pub fn bump_mtime(path: &Path) -> Result<()> {
+/// Gives `path` the mtime `mtime_ns` (nanoseconds since the epoch), so that cargo sees it as
+/// changed.
+pub fn bump_mtime(path: &Path, mtime_ns: i128) -> Result<()> {
     let file = fs::OpenOptions::new()
         .append(true)
         .open(path)
         .with_context(|| format!("cannot open {} to update its mtime", path.display()))?;
-    file.set_modified(SystemTime::now())
+    let mtime = u64::try_from(mtime_ns)
+        .map(|nanos| UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
+        .unwrap_or(UNIX_EPOCH);
+    file.set_modified(mtime)
         .with_context(|| format!("cannot update the mtime of {}", path.display()))
 }
 
@@ -336,7 +340,7 @@ mod tests {
         let checked = check(&mut records, started);
         assert!(checked.changes.is_empty() && !checked.restamped);
 
-        bump_mtime(&file).unwrap();
+        bump_mtime(&file, nanos_since_epoch(SystemTime::now())).unwrap();
         fs::write(&file, "fn a() {}").unwrap();
         let checked = check(&mut records, started);
         assert!(checked.changes.is_empty() && checked.restamped);

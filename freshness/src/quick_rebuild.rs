@@ -71,14 +71,10 @@ pub struct CargoFailed {
     pub diagnostics: String,
 }
 
+/// One line: the diagnostics were shown as cargo printed them (or are kept for the caller).
 impl std::fmt::Display for CargoFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cargo failed ({})", self.status)?;
-        let diagnostics = self.diagnostics.trim();
-        if !diagnostics.is_empty() {
-            write!(f, ":\n{diagnostics}")?;
-        }
-        Ok(())
+        write!(f, "cargo failed ({})", self.status)
     }
 }
 
@@ -106,7 +102,7 @@ pub fn rebuild(
         .quick_rebuild
         .clone()
         .ok_or_else(|| anyhow!("this build cannot be replayed without maturin"))?;
-    state::make_cargo_see(changes)?;
+    state::make_cargo_see(changes, state_dir)?;
     let build_started_ns = fingerprint::filesystem_now(state_dir)?;
     let mut rebuilt = Rebuilt::default();
     for step in &plan.steps {

@@ -149,12 +149,20 @@ impl DevelopState {
 }
 
 /// cargo compares a source's mtime with its own artifacts: a changed file that carries an old
-/// mtime (a restored copy) would look fresh to it, so give those a current one.
-pub fn make_cargo_see(changes: &[Change]) -> Result<()> {
+/// mtime (a restored copy) would look fresh to it, so give those the current time of the file
+/// system's clock (`state_dir` holds the clock's marker). That clock, not the system's finer
+/// one, so that the build which follows, whose start is taken from the same clock, does not
+/// find the file modified after it started.
+pub fn make_cargo_see(changes: &[Change], state_dir: &Path) -> Result<()> {
+    let mut now = None;
     for change in changes {
         if change.older_than_build && change.path.is_file() {
+            let now = match now {
+                Some(now) => now,
+                None => *now.insert(fingerprint::filesystem_now(state_dir)?),
+            };
             tracing::debug!("bumping the mtime of {} for cargo", change.path.display());
-            fingerprint::bump_mtime(&change.path)?;
+            fingerprint::bump_mtime(&change.path, now)?;
         }
     }
     Ok(())

@@ -2,15 +2,17 @@
 //! for what needs the maturin crate (a full develop). The up-to-date check and Rust-only
 //! rebuilds are in the light `maturin_import_hook._fast`.
 
+mod progress;
 #[cfg(unix)]
 mod stdio;
 
 use maturin_hook::develop::hook::{parse_develop_args, HookConfig};
-use maturin_hook::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest};
+use maturin_hook::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest, Progress};
 use maturin_hook::import_hook_cli::{run_for, ImportHookCli, Target};
 use maturin_hook::project_discovery;
 use maturin_hook::rs_file::{self, RsFileRequest};
 use maturin_hook_freshness::lock::LockTimeout;
+use progress::{CapturedOutput, HookProgress, Reporting};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
@@ -45,17 +47,28 @@ fn develop_hooked(
 ) -> PyResult<(String, Option<String>)> {
     let config: HookConfig = serde_json::from_str(config)
         .map_err(|error| PyValueError::new_err(format!("invalid hook configuration: {error}")))?;
-    run_develop(py, show_output, || config.request())
+    let reporting = Reporting {
+        show_output,
+        on_wait: None,
+        on_build: None,
+    };
+    run_develop(py, reporting, |progress| {
+        Ok(DevelopRequest {
+            progress,
+            ..config.request()?
+        })
+    })
 }
 
 /// `maturin develop <args> -m <manifest_path>` into `environment`, as the project importer of
 /// `maturin_import_hook.install()` runs it, keeping its state in `build_dir` (default: the
-/// environment's build cache); `extra_inputs` count as inputs of the build. Returns
-/// `(action, reason)`.
+/// environment's build cache); `extra_inputs` count as inputs of the build. `on_wait(lock)`
+/// and `on_build(reason)` are called when it waits for another build and before it builds.
+/// Returns `(action, reason)`.
 #[pyfunction]
 #[pyo3(signature = (
     manifest_path, args, environment, lock_timeout_seconds=None, show_output=true,
-    force_rebuild=false, build_dir=None, extra_inputs=Vec::new(),
+    force_rebuild=false, build_dir=None, extra_inputs=Vec::new(), on_wait=None, on_build=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn develop_project(
@@ -68,8 +81,15 @@ fn develop_project(
     force_rebuild: bool,
     build_dir: Option<PathBuf>,
     extra_inputs: Vec<PathBuf>,
+    on_wait: Option<Py<PyAny>>,
+    on_build: Option<Py<PyAny>>,
 ) -> PyResult<(String, Option<String>)> {
-    run_develop(py, show_output, || {
+    let reporting = Reporting {
+        show_output,
+        on_wait,
+        on_build,
+    };
+    run_develop(py, reporting, |progress| {
         let mut options = parse_develop_args(&args)?;
         options.cargo_options.manifest_path = Some(manifest_path);
         Ok(DevelopRequest {
@@ -77,6 +97,7 @@ fn develop_project(
             force_rebuild,
             build_dir,
             extra_inputs,
+            progress,
             ..DevelopRequest::new(options, environment)
         })
     })
@@ -104,14 +125,15 @@ fn path_dependencies(manifest_path: PathBuf) -> PyResult<Vec<PathBuf>> {
         .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
-/// Develops in-process with the program's stdout pointed at stderr meanwhile (maturin prints
-/// progress there; shown when `show_output`); a failure carries what was printed.
+/// Develops in-process (see [`in_process`]).
 fn run_develop(
     py: Python<'_>,
-    show_output: bool,
-    request: impl FnOnce() -> anyhow::Result<DevelopRequest> + Send,
+    reporting: Reporting,
+    request: impl FnOnce(Box<dyn Progress>) -> anyhow::Result<DevelopRequest> + Send,
 ) -> PyResult<(String, Option<String>)> {
-    let outcome = in_process(py, show_output, || request().and_then(develop))?;
+    let outcome = in_process(py, reporting, |progress| {
+        request(progress).and_then(develop)
+    })?;
     Ok((action_name(&outcome).to_string(), outcome.reason))
 }
 
@@ -125,21 +147,22 @@ fn action_name(outcome: &DevelopOutcome) -> &'static str {
     }
 }
 
-/// Runs `build` without the GIL, with the program's stdout pointed at stderr meanwhile
-/// (maturin prints progress there; shown when `show_output`). A failure raises
-/// `DevelopFailed(message, output)` (or `TimeoutError` for the project lock).
+/// Runs `build` without the GIL, reporting as `reporting` asks; from the start of an actual
+/// build, the program's stdout points at stderr (maturin prints progress there; shown when
+/// `show_output`). A failure raises `DevelopFailed(message, output)` (or `TimeoutError` for
+/// the project lock).
 fn in_process<T: Send>(
     py: Python<'_>,
-    show_output: bool,
-    build: impl FnOnce() -> anyhow::Result<T> + Send,
+    reporting: Reporting,
+    build: impl FnOnce(Box<dyn Progress>) -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
-    #[cfg(unix)]
-    let (result, output) = py.detach(|| stdio::with_output_on_stderr(show_output, build));
-    #[cfg(not(unix))]
-    let (result, output) = (py.detach(build), {
-        let _ = show_output;
-        String::new()
+    let output = CapturedOutput::default();
+    let progress = HookProgress::new(reporting, output.clone());
+    let result = py.detach(|| {
+        let result = build(Box::new(progress));
+        (result, output.finish())
     });
+    let (result, output) = result;
     result.map_err(|error| {
         if error.downcast_ref::<LockTimeout>().is_some() {
             return PyTimeoutError::new_err(error.to_string());
@@ -154,11 +177,13 @@ fn in_process<T: Send>(
 /// when nothing changed. `generate(suggested_project_dir) -> project_dir`, when given, makes
 /// the project instead of the built-in generator, and is only called when a build is due.
 /// With `maturin` (a binary), that binary builds, `args` are `maturin build` flags and
-/// `generate` is required. Returns `(action, extension module path, reason)`.
+/// `generate` is required. `on_wait` and `on_build` as for `develop_project`. Returns
+/// `(action, extension module path, reason)`.
 #[pyfunction]
 #[pyo3(signature = (
     rs_file, module_name, args, python, environment, build_dir=None, lock_timeout_seconds=None,
-    show_output=true, force_rebuild=false, generate=None, maturin=None,
+    show_output=true, force_rebuild=false, generate=None, maturin=None, on_wait=None,
+    on_build=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn build_rs_file(
@@ -174,6 +199,8 @@ fn build_rs_file(
     force_rebuild: bool,
     generate: Option<Py<PyAny>>,
     maturin: Option<PathBuf>,
+    on_wait: Option<Py<PyAny>>,
+    on_build: Option<Py<PyAny>>,
 ) -> PyResult<(String, String, Option<String>)> {
     // An exception of `generate` is raised as it is, not as a failed build.
     let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
@@ -192,7 +219,12 @@ fn build_rs_file(
             })
         }) as rs_file::GenerateProject
     });
-    let request = RsFileRequest {
+    let reporting = Reporting {
+        show_output,
+        on_wait,
+        on_build,
+    };
+    let request = |progress| RsFileRequest {
         rs_file,
         module_name,
         args,
@@ -203,8 +235,9 @@ fn build_rs_file(
         force_rebuild,
         generate,
         maturin,
+        progress,
     };
-    let result = in_process(py, show_output, || rs_file::build(request));
+    let result = in_process(py, reporting, |progress| rs_file::build(request(progress)));
     if let Some(error) = generate_error
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -1,24 +1,14 @@
 //! An in-process build started by an import must not write to the program's stdout, and its
 //! error must carry cargo's diagnostics. maturin prints progress with `println!` and cargo
-//! inherits our stderr, so for the duration of a build, file descriptors 1 and 2 both point at
-//! a pipe whose content is passed on to the real stderr and kept.
+//! inherits our stderr, so from the start of a build to its end, file descriptors 1 and 2 both
+//! point at a pipe whose content is passed on to the real stderr and kept.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-/// Runs `build` with stdout and stderr captured as described (passed on to stderr only when
-/// `show`); returns its result and what was written. If the descriptors cannot be redirected,
-/// runs it as it is.
-pub fn with_output_on_stderr<T>(show: bool, build: impl FnOnce() -> T) -> (T, String) {
-    let Some(redirect) = Redirect::start(show) else {
-        return (build(), String::new());
-    };
-    let result = build();
-    (result, redirect.finish())
-}
-
-struct Redirect {
+/// Output being captured: started by [`Capture::start`], ended by [`Capture::finish`].
+pub struct Capture {
     saved_stdout: OwnedFd,
     saved_stderr: OwnedFd,
     forwarder: std::thread::JoinHandle<String>,
@@ -31,8 +21,10 @@ fn dup(fd: i32) -> Option<OwnedFd> {
     (new >= 0).then(|| unsafe { OwnedFd::from_raw_fd(new) })
 }
 
-impl Redirect {
-    fn start(show: bool) -> Option<Redirect> {
+impl Capture {
+    /// Points stdout and stderr at the pipe (passed on to stderr only when `show`); `None`
+    /// when the descriptors cannot be redirected (the build then prints as it is).
+    pub fn start(show: bool) -> Option<Capture> {
         let (reader, writer) = std::io::pipe().ok()?;
         let saved_stdout = dup(1)?;
         let saved_stderr = dup(2)?;
@@ -58,14 +50,15 @@ impl Redirect {
             }
             String::from_utf8_lossy(&kept).into_owned()
         });
-        Some(Redirect {
+        Some(Capture {
             saved_stdout,
             saved_stderr,
             forwarder,
         })
     }
 
-    fn finish(self) -> String {
+    /// Restores stdout and stderr; returns what was written meanwhile.
+    pub fn finish(self) -> String {
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
         // SAFETY: restores the descriptors saved in `start`; the pipe's last writers close,

@@ -42,6 +42,31 @@ pub enum InstallTarget {
 /// write the project's files and point the options at its manifest.
 pub type Prepare = Box<dyn FnOnce(&mut DevelopOptions) -> Result<()> + Send>;
 
+/// What a develop tells its caller as it goes: the command line prints it, the import hook
+/// logs it (and captures what the build prints only from `building` on).
+pub trait Progress: Send {
+    /// Another build of the project holds its lock (at `lock`); this one waits.
+    fn waiting_for_lock(&mut self, lock: &Path);
+    /// A build starts, for `reason`; what is printed from here on is the build's output.
+    fn building(&mut self, reason: &str);
+}
+
+/// The command line's [`Progress`]: the wait on stderr, the reason in the debug log.
+pub struct PrintProgress;
+
+impl Progress for PrintProgress {
+    fn waiting_for_lock(&mut self, lock: &Path) {
+        eprintln!(
+            "⏳ Waiting for another build of this project to finish ({} is locked)",
+            lock.display()
+        );
+    }
+
+    fn building(&mut self, reason: &str) {
+        tracing::debug!("building: {reason}");
+    }
+}
+
 /// What to develop, how, and where.
 pub struct DevelopRequest {
     /// The `maturin develop` flags (the build settings).
@@ -72,6 +97,8 @@ pub struct DevelopRequest {
     /// Files the build is to be considered to depend on besides those it read (the lists of a
     /// Python `ProjectFileSearcher`): a change of one, or of the list, is a full develop.
     pub extra_inputs: Vec<PathBuf>,
+    /// Told about waits and builds (default: [`PrintProgress`]).
+    pub progress: Box<dyn Progress>,
 }
 
 impl DevelopRequest {
@@ -90,6 +117,7 @@ impl DevelopRequest {
             prepare: None,
             build_dir: None,
             extra_inputs: Vec::new(),
+            progress: Box::new(PrintProgress),
         }
     }
 }
@@ -197,11 +225,9 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         request.hook_args.is_some(),
         &request.extra_inputs,
     );
+    let progress = &mut request.progress;
     let _lock = ProjectLock::acquire(&state_dir, request.lock_timeout, |lock| {
-        eprintln!(
-            "⏳ Waiting for another build of this project to finish ({} is locked)",
-            lock.display()
-        )
+        progress.waiting_for_lock(lock)
     })?;
 
     let mut timings = Timings::default();
@@ -237,6 +263,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
                 changes,
             } if replay_dirs_exist(&state) => {
                 timings.freshness_check = check_started.elapsed();
+                request.progress.building(&reason);
                 eprintln!("🔁 Rebuilding {}: {reason}", state.name);
                 let compile_started = Instant::now();
                 let rebuilt = quick_rebuild::rebuild(&mut state, &state_dir, &changes, true)?;
@@ -261,7 +288,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
             Verdict::Stale {
                 reason, changes, ..
             } => {
-                maturin_hook_freshness::state::make_cargo_see(&changes)?;
+                maturin_hook_freshness::state::make_cargo_see(&changes, &state_dir)?;
                 reason
             }
         },
@@ -274,7 +301,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         None => "no previous develop of this project into this environment".to_string(),
     };
     timings.freshness_check = check_started.elapsed();
-    tracing::debug!("building: {reason}");
+    request.progress.building(&reason);
 
     let mut options = request.options;
     if let Some(prepare) = request.prepare.take() {

@@ -31,17 +31,15 @@ struct BuildRecord {
 /// Builds `request.rs_file` (as laid out in `layout`) with `maturin`; `request.args` are
 /// `maturin build` flags and `request.generate` makes the project.
 pub(super) fn build(
-    request: RsFileRequest,
+    mut request: RsFileRequest,
     layout: RsFileLayout,
     maturin: &Path,
 ) -> Result<RsFileBuilt> {
     let started = Instant::now();
     let module = request.module_name.as_str();
+    let progress = &mut request.progress;
     let _lock = ProjectLock::acquire(&layout.state_dir, request.lock_timeout, |lock| {
-        eprintln!(
-            "⏳ Waiting for another build of this module to finish ({} is locked)",
-            lock.display()
-        )
+        progress.waiting_for_lock(lock)
     })?;
     let wheel_dir = layout.entry.join("wheel");
     let mut command: Vec<String> = vec![
@@ -95,6 +93,7 @@ pub(super) fn build(
             .into_owned();
     }
     seed_lock(&project_dir, &layout.lock_seed);
+    request.progress.building(reason);
     if wheel_dir.exists() {
         std::fs::remove_dir_all(&wheel_dir)
             .with_context(|| format!("cannot empty {}", wheel_dir.display()))?;

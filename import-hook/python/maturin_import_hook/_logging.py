@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import Callable, TextIO
 
-__all__ = ["logger", "reset_logger"]
+__all__ = ["announce_build", "log_waiting", "logger", "reset_logger"]
 
 logger = logging.getLogger("maturin_import_hook")
 
@@ -58,13 +58,32 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+def log_waiting(lock_path: str) -> None:
+    """Another process builds what this one is about to build."""
+    logger.info("waiting on lock %s", lock_path)
+
+
+def announce_build(name: str) -> Callable[[str], None]:
+    """What logs the start of a build of `name`, given the reason."""
+
+    def announce(reason: str) -> None:
+        logger.info('building "%s": %s', name, reason)
+
+    return announce
+
+
 def _our_handlers() -> list[logging.Handler]:
     return [handler for handler in logger.handlers if getattr(handler, _HANDLER_MARKER, False)]
 
 
 def _configure_logger() -> None:
-    """Shows INFO and above on stderr and stops propagation (done when this module is imported)."""
-    logger.setLevel(logging.INFO)
+    """Shows INFO and above on stderr and stops propagation (done when this module is imported).
+
+    The PyPI package does this when the package is imported; ours imports this module only when
+    it is first needed (so that `import maturin_import_hook` stays cheap), which may be after the
+    program set the logger's level: that level is kept, as it would be after upstream's import."""
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
     if not _our_handlers():
         handler = _StderrHandler(logging.INFO)
         handler.setFormatter(_LevelDependentFormatter())

@@ -55,7 +55,7 @@ def ensure_built(name: str, state_dir: str, config: str, lock_timeout_seconds: f
         _debug('"%s" is up to date (checked in %.3f ms)', name, (time.perf_counter() - started) * 1000)
         return False
     if status == "develop":
-        _log().info('building "%s": %s', name, reason)
+        _on_rebuild(name)(reason)
         _develop(name, config)
     _log().info('rebuilt and loaded package "%s" in %.3fs', name, time.perf_counter() - started)
     return True
@@ -87,12 +87,17 @@ def _raise_build_error(name: str, reason: str, diagnostics: str) -> None:
 
 
 def _on_wait(lock_path: str) -> None:
-    _log().info("waiting on lock %s", lock_path)
+    from maturin_import_hook._logging import log_waiting
+
+    log_waiting(lock_path)
 
 
 def _on_rebuild(name: str) -> Callable[[str], None]:
+    # made for every import, called only before a build: logging is imported then
     def announce(reason: str) -> None:
-        _log().info('building "%s": %s', name, reason)
+        from maturin_import_hook._logging import announce_build
+
+        announce_build(name)(reason)
 
     return announce
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, NamedTuple, Sequence
 
 from maturin_import_hook import _meta_path
 from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
-from maturin_import_hook._logging import logger
+from maturin_import_hook._logging import announce_build, log_waiting, logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
 if TYPE_CHECKING:
@@ -251,6 +251,8 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
                 self._force_rebuild,
                 None if self._build_dir is None else str(self._build_dir),
                 extra_inputs,
+                log_waiting,
+                announce_build(name),
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from maturin_import_hook import _meta_path
 from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
-from maturin_import_hook._logging import logger
+from maturin_import_hook._logging import announce_build, log_waiting, logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
 if TYPE_CHECKING:
@@ -229,6 +229,8 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 force_rebuild=force,
                 generate=generate,
                 maturin=None if maturin is None else str(maturin),
+                on_wait=log_waiting,
+                on_build=announce_build(fullname),
             )
         except _native.DevelopFailed as error:
             from maturin_import_hook.error import BuildError
