@@ -12,16 +12,34 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 WORK_DIR = REPO_ROOT / "target" / "bench-work"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "bench-results"
+TEST_WHEEL_DIR = REPO_ROOT / "target" / "test-wheel"  # our wheel, as scripts/test builds it
+UPSTREAM_REQUIREMENTS = ("maturin==1.16.0", "maturin-import-hook==0.3.0")
+WHEELHOUSE = WORK_DIR / "upstream-wheels"  # the upstream wheels, downloaded once
+# The setups of the hook and importer groups: outside the repository, because upstream's hook looks
+# for a maturin project above every sys.path entry and the repository root is one.
+HOOK_WORK_DIR = Path(tempfile.gettempdir()) / "maturin-hook-bench"
+
+STDLIB_MODULES = (
+    # 50 standard library modules, none of them imported at start-up or by either hook's install()
+    "asyncio", "csv", "difflib", "pprint", "uuid", "xml.etree.ElementTree", "xml.dom.minidom",
+    "html.parser", "http.cookies", "http.server", "mimetypes", "cmd", "shlex", "glob", "gzip",
+    "tarfile", "configparser", "optparse", "statistics", "fractions", "heapq", "queue", "smtplib",
+    "imaplib", "ftplib", "poplib", "socketserver", "xmlrpc.client", "graphlib", "pickle",
+    "pickletools", "shelve", "plistlib", "cProfile", "pstats", "timeit", "trace", "doctest",
+    "unittest", "concurrent.futures", "multiprocessing", "ctypes", "code", "compileall", "zoneinfo",
+    "contextvars", "unicodedata", "webbrowser", "wsgiref.simple_server", "mailbox",
+)  # fmt: skip
 
 OURS = "ours"
 UPSTREAM = "upstream"
@@ -114,7 +132,8 @@ class Context:
     python: Path  # the interpreter that fresh target venvs are made from
     work_dir: Path
     results: Results = field(default_factory=Results)
-    ours_wheel: Path | None = None  # our wheel (binary + maturin_import_hook runtime), for the hook group
+    ours_wheel: Path | None = None  # our wheel (binary + maturin_import_hook runtime), for the hook groups
+    rs_runs: int = 3  # runs of the cold `.rs` builds of the importer group (tens of seconds each)
 
     def tool(self, name: str) -> Tool:
         for tool in self.tools:
@@ -187,6 +206,49 @@ def alternate(tools: Sequence[Tool], runs: int, body: Callable[[Tool, int], None
             body(tool, index)
 
 
+S = TypeVar("S")
+
+
+def many_runs(ctx: Context) -> int:
+    """Runs of the cheap scenarios (a process of a few tens of ms): more, for sub-ms figures."""
+    return max(20, 3 * ctx.runs)
+
+
+def paired(
+    ctx: Context,
+    setups: Mapping[str, S],
+    runs: int,
+    variants: Mapping[str, Callable[[S], float]],
+    baseline: str,
+    metrics: Mapping[str, Metric],
+) -> dict[str, dict[str, list[float]]]:
+    """Measures every variant once per run and tool (in an order that rotates from run to run),
+    the tools alternating. `metrics[variant]` gets, per run, that variant minus `baseline` of the
+    same run, and the median of every variant in its details. Returns the raw samples.
+
+    Subtracting within a run cancels what both variants pay (interpreter start-up, the machine's
+    state at that moment); rotating the order keeps the variants from always running after the
+    same neighbour (warm page cache, CPU frequency)."""
+    names = list(variants)
+    raw: dict[str, dict[str, list[float]]] = {tool.name: {name: [] for name in names} for tool in ctx.tools}
+
+    def once(tool: Tool, index: int) -> None:
+        subject = setups[tool.name]
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            raw[tool.name][name].append(variants[name](subject))
+        samples = raw[tool.name]
+        for name, metric in metrics.items():
+            metric.add(tool.name, samples[name][-1] - samples[baseline][-1])
+
+    alternate(ctx.tools, runs, once)
+    for tool in ctx.tools:
+        medians = {f"{name}_median_s": median(raw[tool.name][name]) for name in names}
+        for metric in metrics.values():
+            metric.details[tool.name] = dict(medians)
+    return raw
+
+
 def stale_warning(artifact: Path) -> str | None:
     """A warning when the repo's Rust sources changed after `artifact` (an install or a wheel of ours)
     was made: its figures are then for an older state than the working tree."""
@@ -241,6 +303,61 @@ def pip_install(python: Path, *requirements: object, find_links: Path | None = N
     if find_links is not None:
         args += ["--no-index", "--find-links", find_links]
     return run([*args, *requirements])
+
+
+def find_wheel(ctx: Context) -> Path:
+    """Our wheel for the groups that install the hook's runtime into a venv: --ours-wheel, else the
+    newest in TEST_WHEEL_DIR. A warning (once) when the Rust sources are newer."""
+    if ctx.ours_wheel is not None:
+        if not ctx.ours_wheel.is_file():
+            raise BenchError(f"--ours-wheel {ctx.ours_wheel} does not exist")
+        wheel = ctx.ours_wheel.absolute()
+    else:
+        wheels = sorted(TEST_WHEEL_DIR.glob("maturin-*.whl"), key=lambda p: p.stat().st_mtime)
+        if not wheels:
+            raise BenchError(
+                f"no maturin-*.whl in {TEST_WHEEL_DIR}: the hook and importer scenarios install our wheel "
+                f"(binary and maturin_import_hook runtime) into their venv. Build it with "
+                f"`pip wheel --no-deps -w target/test-wheel .` at the repo root, or pass --ours-wheel PATH"
+            )
+        wheel = wheels[-1]
+    stale = stale_warning(wheel)
+    if stale is not None and stale not in ctx.results.warnings:
+        ctx.results.warn(stale)
+    return wheel
+
+
+def ensure_wheelhouse(ctx: Context) -> Path:
+    """The upstream wheels in WHEELHOUSE (downloaded with pip the first time), so that the fresh
+    upstream venv of every run installs offline."""
+    stamp = WHEELHOUSE / ".requirements"
+    if stamp.is_file() and stamp.read_text() == " ".join(UPSTREAM_REQUIREMENTS):
+        return WHEELHOUSE
+    log(f"[{ctx.results.group}] pip download {' '.join(UPSTREAM_REQUIREMENTS)} into {WHEELHOUSE}")
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    run(
+        [
+            *(ctx.python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"),
+            *("--only-binary=:all:", "--dest", WHEELHOUSE, *UPSTREAM_REQUIREMENTS),
+        ]
+    )
+    stamp.write_text(" ".join(UPSTREAM_REQUIREMENTS))
+    return WHEELHOUSE
+
+
+def tool_venv(ctx: Context, tool: Tool, venv: Path, wheel: Path, wheelhouse: Path) -> Tool:
+    """A fresh venv at `venv` with one side installed, as its users install it: ours is our wheel
+    (our `maturin` and the `maturin_import_hook` runtime), upstream is UPSTREAM_REQUIREMENTS,
+    offline from `wheelhouse`. Returns the tool as that venv has it (its `bin/maturin`)."""
+    python = make_venv(venv, ctx.python)
+    if tool.name == OURS:
+        log(f"[{ctx.results.group}] ours: venv with {wheel.name}")
+        pip_install(python, wheel)
+    else:
+        log(f"[{ctx.results.group}] upstream: venv with {', '.join(UPSTREAM_REQUIREMENTS)}")
+        pip_install(python, *UPSTREAM_REQUIREMENTS, find_links=wheelhouse)
+    maturin = venv / "bin" / "maturin"
+    return Tool(tool.name, maturin, run([maturin, "--version"]).stdout.strip())
 
 
 def copy_project(source: Path, destination: Path) -> None:
@@ -425,6 +542,64 @@ def trace(
     )
     root_pid, execs = parse_strace(log_path)
     return Trace(completed, root_pid, [e for e in execs if e.pid != root_pid])
+
+
+@dataclass
+class CargoCommand:
+    """A cargo build command exactly as a tool ran it (argv and environment, from strace), replayed
+    alone to tell cargo's share of a rebuild from the tool's own."""
+
+    argv: list[str]
+    env: dict[str, str]
+
+    @classmethod
+    def from_trace(cls, traced: Trace, who: str, what: str) -> CargoCommand:
+        """The first `cargo rustc`/`cargo build` among the processes of `traced` (`who` ran `what`)."""
+        builds = [
+            e
+            for e in traced.execs
+            if e.program == "cargo" and len(e.argv) > 1 and e.argv[1] in ("rustc", "build")
+        ]
+        if not builds:
+            raise BenchError(f"{who}: no `cargo rustc`/`cargo build` among the processes of {what}")
+        return cls(builds[0].argv, builds[0].env)
+
+    def details(self) -> dict[str, object]:
+        """The command and the environment variables that matter to cargo, for the JSON."""
+        shown_env = {k: v for k, v in sorted(self.env.items()) if k.startswith(("PYO3_", "PYTHON", "CARGO"))}
+        return {"command": self.argv, "env": shown_env}
+
+
+def cargo_replays(
+    ctx: Context,
+    metric: Metric,
+    commands: Mapping[str, tuple[CargoCommand, Path]],
+    edit: Callable[[str], object],
+    crate: str,
+    whose: str,
+) -> None:
+    """`metric` (ctx.runs runs per tool, alternating): `edit(tool name)` (a one-line change), then
+    only the tool's cargo command (`commands[tool name]`: the command and its working directory).
+    It must compile exactly `crate`: anything else means the replay does not match `whose` cargo
+    fingerprint, and its time would not be the tool's cargo time."""
+    for name, (command, _) in commands.items():
+        metric.details[name] = command.details()
+
+    def once(tool: Tool, index: int) -> None:
+        edit(tool.name)
+        command, cwd = commands[tool.name]
+        result = run(command.argv, cwd=cwd, env=command.env)
+        compiled = compiled_crates(result.stderr)
+        if compiled != [crate]:
+            raise BenchError(
+                f"{tool.name}: {metric.name} #{index + 1} should compile only {crate}, compiled "
+                f"{compiled or 'nothing'}: the replayed command does not match {whose} cargo "
+                f"fingerprint\n{result.describe()}"
+            )
+        metric.add(tool.name, result.seconds)
+
+    log(f"[{ctx.results.group}] {metric.name}: {ctx.runs} runs per tool, alternating")
+    alternate(ctx.tools, ctx.runs, once)
 
 
 def short_command(argv: Sequence[str], limit: int = 160) -> str:

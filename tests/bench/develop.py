@@ -21,17 +21,19 @@ cache. After one warm-up develop per tool:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
     FIXTURES_DIR,
     BenchError,
+    CargoCommand,
     Completed,
     Context,
     Results,
     Tool,
     alternate,
+    cargo_replays,
     compiled_crates,
     copy_project,
     log,
@@ -55,8 +57,13 @@ class Workspace:
 
     tool: Tool
     root: Path
-    cargo_argv: list[str] = field(default_factory=list)
-    cargo_env: dict[str, str] = field(default_factory=dict)
+    cargo: CargoCommand | None = None  # the build command a traced rebuild ran, to replay
+
+    @property
+    def cargo_command(self) -> CargoCommand:
+        if self.cargo is None:
+            raise BenchError(f"{self.tool.name}: no cargo command was captured to replay")
+        return self.cargo
 
     @property
     def project(self) -> Path:
@@ -145,18 +152,8 @@ def subprocesses(ctx: Context, workspaces: dict[str, Workspace]) -> None:
                 "counts": traced.counts(),
                 "commands": [short_command(e.argv) for e in traced.execs],
             }
-            if not edit:
-                continue
-            builds = [
-                e
-                for e in traced.execs
-                if e.program == "cargo" and len(e.argv) > 1 and e.argv[1] in ("rustc", "build")
-            ]
-            if not builds:
-                raise BenchError(
-                    f"{tool.name}: no `cargo rustc`/`cargo build` among the processes of develop"
-                )
-            ws.cargo_argv, ws.cargo_env = builds[0].argv, builds[0].env
+            if edit:
+                ws.cargo = CargoCommand.from_trace(traced, tool.name, "develop")
 
 
 def noop_develop(ctx: Context, workspaces: dict[str, Workspace]) -> None:
@@ -196,28 +193,8 @@ def edit_cargo(ctx: Context, workspaces: dict[str, Workspace]) -> None:
     metric = ctx.results.metric(
         "edit-cargo", "the same change, then only the cargo command maturin runs (wall time)"
     )
-    for tool in ctx.tools:
-        ws = workspaces[tool.name]
-        shown_env = {
-            k: v for k, v in sorted(ws.cargo_env.items()) if k.startswith(("PYO3_", "PYTHON", "CARGO"))
-        }
-        metric.details[tool.name] = {"command": ws.cargo_argv, "env": shown_env}
-
-    def once(tool: Tool, index: int) -> None:
-        ws = workspaces[tool.name]
-        ws.edit()
-        result = run(ws.cargo_argv, cwd=ws.project, env=ws.cargo_env)
-        compiled = compiled_crates(result.stderr)
-        if compiled != [CRATE]:
-            raise BenchError(
-                f"{tool.name}: edit-cargo #{index + 1} should compile only {CRATE}, compiled "
-                f"{compiled or 'nothing'}: the replayed command does not match maturin's cargo "
-                f"fingerprint\n{result.describe()}"
-            )
-        metric.add(tool.name, result.seconds)
-
-    log(f"[develop] edit-cargo: {ctx.runs} runs per tool, alternating")
-    alternate(ctx.tools, ctx.runs, once)
+    commands = {name: (ws.cargo_command, ws.project) for name, ws in workspaces.items()}
+    cargo_replays(ctx, metric, commands, lambda name: workspaces[name].edit(), CRATE, "maturin's")
 
     # The other direction: maturin must take what the replayed command built as fresh.
     for tool in ctx.tools:

@@ -44,39 +44,37 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from common import (
+    HOOK_WORK_DIR,
     OURS,
-    REPO_ROOT,
-    WORK_DIR,
+    STDLIB_MODULES,
     BenchError,
+    CargoCommand,
     Completed,
     Context,
-    Metric,
     Results,
     Tool,
     alternate,
+    cargo_replays,
     compiled_crates,
     copy_project,
+    ensure_wheelhouse,
+    find_wheel,
     log,
-    make_venv,
+    many_runs,
     median,
-    pip_install,
+    paired,
     run,
     short_command,
-    stale_warning,
+    tool_venv,
     trace,
 )
 from develop import CRATE, FIXTURE, Workspace
 
-TEST_WHEEL_DIR = REPO_ROOT / "target" / "test-wheel"
-UPSTREAM_REQUIREMENTS = ("maturin==1.16.0", "maturin-import-hook==0.3.0")
-WHEELHOUSE = WORK_DIR / "upstream-wheels"  # the upstream wheels, downloaded once
-HOOK_WORK_DIR = Path(tempfile.gettempdir()) / "maturin-hook-bench"
 MODULE = "pyo3_mixed"
 DOCS_DIRS, DOCS_FILES_PER_DIR = 100, 100  # 10,000 files under docs/
 REBUILD_RE = re.compile(rf'building "{MODULE}"')  # the INFO line of both hooks
@@ -96,17 +94,11 @@ print(finder, "maturin_import_hook" in sys.modules)
 """
 
 UNRELATED_MODULES = (
-    # standard library, none of them imported at start-up by either hook
-    "asyncio", "csv", "difflib", "pprint", "uuid", "xml.etree.ElementTree", "xml.dom.minidom",
-    "html.parser", "http.cookies", "http.server", "mimetypes", "cmd", "shlex", "glob", "gzip",
-    "tarfile", "configparser", "optparse", "statistics", "fractions", "heapq", "queue", "smtplib",
-    "imaplib", "ftplib", "poplib", "socketserver", "xmlrpc.client", "graphlib", "pickle",
-    "pickletools", "shelve", "plistlib", "cProfile", "pstats", "timeit", "trace", "doctest",
-    "unittest", "concurrent.futures", "multiprocessing", "ctypes", "code", "compileall", "zoneinfo",
-    "contextvars", "unicodedata", "webbrowser", "wsgiref.simple_server", "mailbox",
+    *STDLIB_MODULES,
     # third-party, present in every venv
-    "pip._vendor.packaging.version", "pip._vendor.platformdirs",
-)  # fmt: skip
+    "pip._vendor.packaging.version",
+    "pip._vendor.platformdirs",
+)
 
 UNRELATED_SCRIPT = f"""\
 import sys, time
@@ -226,62 +218,19 @@ class Setup(Workspace):
 # --- setup ---------------------------------------------------------------------------------
 
 
-def find_wheel(ctx: Context) -> Path:
-    if ctx.ours_wheel is not None:
-        if not ctx.ours_wheel.is_file():
-            raise BenchError(f"--ours-wheel {ctx.ours_wheel} does not exist")
-        return ctx.ours_wheel.absolute()
-    wheels = sorted(TEST_WHEEL_DIR.glob("maturin-*.whl"), key=lambda p: p.stat().st_mtime)
-    if not wheels:
-        raise BenchError(
-            f"no maturin-*.whl in {TEST_WHEEL_DIR}: the hook scenarios install our wheel (binary and "
-            f"maturin_import_hook runtime) into their venv. Build it with "
-            f"`pip wheel --no-deps -w target/test-wheel .` at the repo root, or pass --ours-wheel PATH"
-        )
-    return wheels[-1]
-
-
-def ensure_wheelhouse(ctx: Context) -> Path:
-    """The upstream wheels in WHEELHOUSE (downloaded with pip the first time), so that the fresh
-    upstream venv of every run installs offline."""
-    stamp = WHEELHOUSE / ".requirements"
-    if stamp.is_file() and stamp.read_text() == " ".join(UPSTREAM_REQUIREMENTS):
-        return WHEELHOUSE
-    log(f"[hook] pip download {' '.join(UPSTREAM_REQUIREMENTS)} into {WHEELHOUSE}")
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    run(
-        [
-            *(ctx.python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"),
-            *("--only-binary=:all:", "--dest", WHEELHOUSE, *UPSTREAM_REQUIREMENTS),
-        ]
-    )
-    stamp.write_text(" ".join(UPSTREAM_REQUIREMENTS))
-    return WHEELHOUSE
-
-
 def make_setup(ctx: Context, tool: Tool, wheel: Path, wheelhouse: Path) -> Setup:
     root = HOOK_WORK_DIR / tool.name
     copy_project(FIXTURE, root / "project")
-    python = make_venv(root / "venv", ctx.python)
-    if tool.name == OURS:
-        log(f"[hook] ours: venv with {wheel.name}")
-        pip_install(python, wheel)
-    else:
-        log(f"[hook] upstream: venv with {', '.join(UPSTREAM_REQUIREMENTS)}")
-        pip_install(python, *UPSTREAM_REQUIREMENTS, find_links=wheelhouse)
-    maturin = root / "venv" / "bin" / "maturin"
-    version = run([maturin, "--version"]).stdout.strip()
+    installed = tool_venv(ctx, tool, root / "venv", wheel, wheelhouse)
+    python = root / "venv" / "bin" / "python"
     site_packages = Path(
         run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip()
     )
-    return Setup(Tool(tool.name, maturin, version), root, site_packages=site_packages)
+    return Setup(installed, root, site_packages=site_packages)
 
 
 def setup(ctx: Context) -> dict[str, Setup]:
     wheel = find_wheel(ctx)
-    stale = stale_warning(wheel)
-    if stale is not None:
-        ctx.results.warn(stale)
     wheelhouse = ensure_wheelhouse(ctx)
     setups: dict[str, Setup] = {}
     for tool in ctx.tools:
@@ -308,42 +257,6 @@ def setup(ctx: Context) -> dict[str, Setup]:
 
 
 # --- scenarios -----------------------------------------------------------------------------
-
-
-def many_runs(ctx: Context) -> int:
-    """Runs of the cheap scenarios (a process of a few tens of ms): more, for sub-ms figures."""
-    return max(20, 3 * ctx.runs)
-
-
-def paired(
-    ctx: Context,
-    setups: dict[str, Setup],
-    runs: int,
-    variants: dict[str, Callable[[Setup], float]],
-    baseline: str,
-    metrics: dict[str, Metric],
-) -> dict[str, dict[str, list[float]]]:
-    """Measures every variant once per run and tool (in an order that rotates from run to run),
-    the tools alternating. `metrics[variant]` gets, per run, that variant minus `baseline` of the
-    same run, and the median of every variant in its details. Returns the raw samples."""
-    names = list(variants)
-    raw: dict[str, dict[str, list[float]]] = {tool.name: {name: [] for name in names} for tool in ctx.tools}
-
-    def once(tool: Tool, index: int) -> None:
-        ws = setups[tool.name]
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
-            raw[tool.name][name].append(variants[name](ws))
-        samples = raw[tool.name]
-        for name, metric in metrics.items():
-            metric.add(tool.name, samples[name][-1] - samples[baseline][-1])
-
-    alternate(ctx.tools, runs, once)
-    for tool in ctx.tools:
-        medians = {f"{name}_median_s": median(raw[tool.name][name]) for name in names}
-        for metric in metrics.values():
-            metric.details[tool.name] = dict(medians)
-    return raw
 
 
 def subprocesses(ctx: Context, setups: dict[str, Setup]) -> None:
@@ -392,18 +305,8 @@ def subprocesses(ctx: Context, setups: dict[str, Setup]) -> None:
                 "counts": traced.counts(),
                 "commands": [short_command(e.argv) for e in traced.execs],
             }
-            if case != "edit":
-                continue
-            builds = [
-                e
-                for e in traced.execs
-                if e.program == "cargo" and len(e.argv) > 1 and e.argv[1] in ("rustc", "build")
-            ]
-            if not builds:
-                raise BenchError(
-                    f"{tool.name}: no `cargo rustc`/`cargo build` among the processes of the import"
-                )
-            ws.cargo_argv, ws.cargo_env = builds[0].argv, builds[0].env
+            if case == "edit":
+                ws.cargo = CargoCommand.from_trace(traced, tool.name, "the import")
 
 
 def startup(ctx: Context, setups: dict[str, Setup]) -> None:
@@ -513,28 +416,8 @@ def edit_cargo(ctx: Context, setups: dict[str, Setup]) -> None:
     metric = ctx.results.metric(
         "hook-import-edit-cargo", "the same change, then only the cargo command of the hook's rebuild"
     )
-    for tool in ctx.tools:
-        ws = setups[tool.name]
-        shown_env = {
-            k: v for k, v in sorted(ws.cargo_env.items()) if k.startswith(("PYO3_", "PYTHON", "CARGO"))
-        }
-        metric.details[tool.name] = {"command": ws.cargo_argv, "env": shown_env}
-
-    def once(tool: Tool, index: int) -> None:
-        ws = setups[tool.name]
-        ws.edit()
-        result = run(ws.cargo_argv, cwd=ws.root, env=ws.cargo_env)
-        compiled = compiled_crates(result.stderr)
-        if compiled != [CRATE]:
-            raise BenchError(
-                f"{tool.name}: hook-import-edit-cargo #{index + 1} should compile only {CRATE}, compiled "
-                f"{compiled or 'nothing'}: the replayed command does not match the hook's cargo "
-                f"fingerprint\n{result.describe()}"
-            )
-        metric.add(tool.name, result.seconds)
-
-    log(f"[hook] hook-import-edit-cargo: {ctx.runs} runs per tool, alternating")
-    alternate(ctx.tools, ctx.runs, once)
+    commands = {name: (ws.cargo_command, ws.root) for name, ws in setups.items()}
+    cargo_replays(ctx, metric, commands, lambda name: setups[name].edit(), CRATE, "the hook's")
 
     # Back in step: an import installs what the replay built (ours shows cargo's output: nothing
     # may compile; upstream's hook keeps maturin's output to itself).

@@ -47,7 +47,10 @@ def format_counts(counts: Mapping[str, int]) -> str:
 
 
 def table(results: Results, tools: list[Tool], runs: int) -> str:
-    lines = [f"medians of {runs} runs per tool, tools alternating; upstream/ours > 1: ours is faster"]
+    lines = [
+        f"medians per tool (--runs {runs}; n: the samples per tool, more for the cheap scenarios, "
+        "fewer for the cold builds), tools alternating; upstream/ours > 1: ours is faster"
+    ]
     for tool in tools:
         lines.append(f"  {tool.name:<9} {tool.maturin}  ({tool.version})")
     for key, value in results.context.items():

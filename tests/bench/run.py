@@ -1,6 +1,6 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
-    scripts/bench [--runs N] [--ours PATH] [--ours-wheel PATH] [--only develop|hook]
+    scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH] [--only develop|hook|importer]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -24,11 +24,13 @@ from typing import Callable
 
 import develop
 import hook
+import importer
 import report
 from common import (
     DEFAULT_OUTPUT_DIR,
     OURS,
     REPO_ROOT,
+    TEST_WHEEL_DIR,
     UPSTREAM,
     WORK_DIR,
     BenchError,
@@ -39,7 +41,7 @@ from common import (
     stale_warning,
 )
 
-SCENARIOS: dict[str, ModuleType] = {"develop": develop, "hook": hook}
+SCENARIOS: dict[str, ModuleType] = {"develop": develop, "hook": hook, "importer": importer}
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
 OURS_VENV = REPO_ROOT / "target" / "bench-ours-venv"
@@ -52,6 +54,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=7, help="timed runs per tool and scenario (default 7)")
+    parser.add_argument(
+        "--rs-runs",
+        type=int,
+        default=3,
+        help="cold `.rs` builds per tool of the importer group (default 3; about 30 s each on 2 cores)",
+    )
     parser.add_argument(
         "--ours",
         type=Path,
@@ -68,8 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--ours-wheel",
         type=Path,
-        help=f"our wheel for the hook scenarios (default: the newest {hook.TEST_WHEEL_DIR}/maturin-*.whl, "
-        "made by `pip wheel --no-deps -w target/test-wheel .`)",
+        help=f"our wheel for the hook and importer groups (default: the newest "
+        f"{TEST_WHEEL_DIR}/maturin-*.whl, made by `pip wheel --no-deps -w target/test-wheel .`)",
     )
     parser.add_argument(
         "--only", action="append", choices=sorted(SCENARIOS), help="run only these scenario groups"
@@ -82,8 +90,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.rs_runs < 1:
+        parser.error("--runs and --rs-runs must be at least 1")
     return args
 
 
@@ -142,6 +150,7 @@ def rustc_version() -> str:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    group_seconds: dict[str, float] = {}
     try:
         ours = tool(OURS, resolve_ours(args))
         upstream = tool(UPSTREAM, args.upstream)
@@ -160,12 +169,16 @@ def main(argv: list[str]) -> int:
             python=args.python,
             work_dir=WORK_DIR,
             ours_wheel=args.ours_wheel,
+            rs_runs=args.rs_runs,
         )
         ctx.results.warnings += stale
         for name in args.only or list(SCENARIOS):
             scenario: Callable[[Context], None] = SCENARIOS[name].run_scenarios
             ctx.results.group = name
+            group_started = time.perf_counter()
             scenario(ctx)
+            group_seconds[name] = round(time.perf_counter() - group_started, 1)
+            log(f"[{name}] done in {group_seconds[name]:.0f} s")
     except BenchError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 1
@@ -176,6 +189,7 @@ def main(argv: list[str]) -> int:
     meta: dict[str, object] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "runs": args.runs,
+        "rs_runs": args.rs_runs,
         "scenario_groups": args.only or list(SCENARIOS),
         "tools": {t.name: {"maturin": str(t.maturin), "version": t.version} for t in ctx.tools},
         "host": {
@@ -186,12 +200,14 @@ def main(argv: list[str]) -> int:
             "rustc": rustc_version(),
         },
         "suite_seconds": round(elapsed, 1),
+        "group_seconds": group_seconds,
     }
     report.write_json(output_dir / "results.json", ctx.results, meta)
-    title = f"maturin-hook vs upstream maturin {UPSTREAM_VERSION}: medians of {args.runs} runs"
+    title = f"maturin-hook vs upstream maturin {UPSTREAM_VERSION}: medians (--runs {args.runs})"
     report.chart(output_dir / "chart.png", ctx.results, ctx.tools, title)
     print(report.table(ctx.results, ctx.tools, args.runs))
-    print(f"\nwrote {output_dir / 'results.json'} and {output_dir / 'chart.png'} ({elapsed:.0f} s)")
+    groups = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in group_seconds.items())
+    print(f"\nwrote {output_dir / 'results.json'} and {output_dir / 'chart.png'} ({elapsed:.0f} s: {groups})")
     return 0
 
 
