@@ -9,8 +9,8 @@ use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub const BUILD_DIR_ENV: &str = "MATURIN_BUILD_DIR";
-const CACHE_DIR_NAME: &str = "maturin_build_cache";
+pub use cache_location::BUILD_DIR_ENV;
+use maturin_hook_freshness::cache_location;
 /// The file a build holds an exclusive lock on (fs4), in each project directory (and, for a
 /// lock over the whole cache, in the root); see `maturin_hook_freshness::lock`.
 pub use maturin_hook_freshness::lock::LOCK_FILE as LOCK_FILE_NAME;
@@ -23,17 +23,9 @@ pub struct BuildCache {
 impl BuildCache {
     /// The cache of the environment rooted at `environment` (its `sys.exec_prefix`).
     pub fn for_environment(environment: &Path) -> Self {
-        let root = if let Some(dir) = std::env::var_os(BUILD_DIR_ENV) {
-            PathBuf::from(dir).join(environment_dir_name(environment))
-        } else if is_writable_dir(environment) {
-            environment.join(CACHE_DIR_NAME)
-        } else {
-            dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join(CACHE_DIR_NAME)
-                .join(environment_dir_name(environment))
-        };
-        BuildCache { root }
+        BuildCache {
+            root: cache_location::environment_cache_root(environment),
+        }
     }
 
     /// A cache at `root` (the `build_dir` given to `maturin_import_hook.install()`).
@@ -48,14 +40,6 @@ impl BuildCache {
     pub fn interpreter_file(&self, python: &Path) -> PathBuf {
         let key = short_hash(python.as_os_str().as_encoded_bytes());
         self.root.join("interpreters").join(format!("{key}.json"))
-    }
-
-    /// The directory holding what we know about one project, named after its manifest.
-    pub fn project_dir(&self, project_name: &str, manifest_path: &Path) -> PathBuf {
-        let key = short_hash(manifest_path.as_os_str().as_encoded_bytes());
-        self.root
-            .join("projects")
-            .join(format!("{project_name}-{key}"))
     }
 
     /// Writes `value` as JSON to `path` atomically (a temporary file renamed into place), so a
@@ -73,7 +57,7 @@ impl BuildCache {
         for (dir, lock) in [
             ("projects", Path::new(LOCK_FILE_NAME).to_path_buf()),
             (
-                crate::rs_file::RS_FILES_DIR,
+                cache_location::RS_FILES_DIR,
                 Path::new("state").join(LOCK_FILE_NAME),
             ),
         ] {
@@ -111,65 +95,9 @@ impl BuildCache {
 
 pub use maturin_hook_freshness::short_hash;
 
-/// `<python version>_<hash of the environment's path>`, as upstream names the directory of one
-/// environment in a shared cache. The version comes from the environment's files (a venv's
-/// `pyvenv.cfg`, else its `lib/pythonX.Y`), so that no interpreter has to run.
-fn environment_dir_name(environment: &Path) -> String {
-    let version = python_version_of(environment).unwrap_or_else(|| "python".to_string());
-    let key = short_hash(environment.as_os_str().as_encoded_bytes());
-    format!("{version}_{key}")
-}
-
-fn python_version_of(environment: &Path) -> Option<String> {
-    let from_pyvenv_cfg = fs::read_to_string(environment.join("pyvenv.cfg"))
-        .ok()
-        .and_then(|config| {
-            config.lines().find_map(|line| {
-                let (key, value) = line.split_once('=')?;
-                matches!(key.trim(), "version" | "version_info").then(|| value.trim().to_string())
-            })
-        });
-    from_pyvenv_cfg.or_else(|| {
-        fs::read_dir(environment.join("lib"))
-            .ok()?
-            .flatten()
-            .filter_map(|entry| {
-                let name = entry.file_name().into_string().ok()?;
-                let version = name.strip_prefix("python")?;
-                version.starts_with('3').then(|| version.to_string())
-            })
-            .max()
-    })
-}
-
-fn is_writable_dir(dir: &Path) -> bool {
-    let cache = dir.join(CACHE_DIR_NAME);
-    if cache.is_dir() {
-        return tempfile::tempfile_in(&cache).is_ok();
-    }
-    tempfile::tempfile_in(dir).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn environment_dirs_are_named_by_python_version_and_path() {
-        let root = tempfile::tempdir().unwrap();
-        let venv = root.path().join("venv");
-        fs::create_dir_all(venv.join("lib").join("python3.12")).unwrap();
-        assert!(environment_dir_name(&venv).starts_with("3.12_"));
-        fs::write(
-            venv.join("pyvenv.cfg"),
-            "home = /usr/bin\nversion = 3.12.1\n",
-        )
-        .unwrap();
-        let name = environment_dir_name(&venv);
-        assert!(name.starts_with("3.12.1_"), "{name}");
-        assert_ne!(name, environment_dir_name(&root.path().join("other")));
-        assert!(environment_dir_name(&root.path().join("other")).starts_with("python_"));
-    }
 
     #[test]
     fn lock_files_include_the_rs_file_builds() {

@@ -12,7 +12,6 @@ pub mod environment;
 pub mod import_hook_cli;
 pub mod interpreter;
 pub mod logging;
-pub mod project_discovery;
 pub mod rs_file;
 pub mod site_customize;
 pub mod version;

@@ -32,12 +32,12 @@ use crate::develop::{
     develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget, Prepare, Progress,
 };
 use anyhow::{anyhow, bail, Context, Result};
+use maturin_hook_freshness::cache_location;
+use maturin_hook_freshness::state::extension_module;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The directory of the build cache holding everything of the `.rs` file importer.
-pub const RS_FILES_DIR: &str = "rs_files";
 /// The pyo3 the generated projects depend on (0.27 still supports Python 3.8).
 const PYO3_REQUIREMENT: &str = r#"{ version = "0.27", features = ["extension-module"] }"#;
 
@@ -61,12 +61,12 @@ pub struct RsFileLayout {
 impl RsFileLayout {
     /// The layout for `rs_file` (an absolute, canonical path) imported as `module`.
     pub fn new(cache: &BuildCache, rs_file: &Path, module: &str) -> RsFileLayout {
-        let root = cache.root().join(RS_FILES_DIR);
-        let entry = root.join(format!("{module}_{}", path_hash(rs_file)));
+        let root = cache.root().join(cache_location::RS_FILES_DIR);
+        let entry = cache_location::rs_file_entry(cache.root(), rs_file, module);
         RsFileLayout {
             project_dir: entry.join("project"),
             output_dir: entry.join("ext"),
-            state_dir: entry.join("state"),
+            state_dir: cache_location::rs_file_state_dir(&entry),
             target_dir: root.join("target"),
             lock_seed: root.join("Cargo.lock"),
             entry,
@@ -125,10 +125,16 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         .with_context(|| format!("cannot find the Rust file {}", request.rs_file.display()))?;
     let module = request.module_name.as_str();
     check_module_name(module)?;
-    let cache = match &request.build_dir {
-        Some(dir) => BuildCache::at(dir.clone()),
-        None => BuildCache::for_environment(&request.environment),
-    };
+    let cache = BuildCache::at(cache_location::cache_root(
+        &request.environment,
+        request.build_dir.as_deref(),
+    ));
+    let request_key = cache_location::rs_file_request_key(
+        &request.python,
+        &request.environment,
+        request.build_dir.as_deref(),
+        &request.args,
+    );
     let layout = RsFileLayout::new(&cache, &rs_file, module);
     if let Some(maturin) = request.maturin.clone() {
         return with_binary::build(request, layout, &maturin);
@@ -181,6 +187,8 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         force_rebuild: request.force_rebuild,
         prepare,
         progress: request.progress,
+        // a project made by a caller's generator is not what the light check assumes
+        request_key: own_project.then_some(request_key),
         ..DevelopRequest::new(options, request.environment)
     })?;
     if own_project && matches!(outcome.action, DevelopAction::Installed { .. }) {
@@ -207,18 +215,6 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         extension,
         layout,
     })
-}
-
-/// The extension module among a build's outputs: `<module>.<suffix>.so` (`.pyd`).
-fn extension_module(outputs: &[PathBuf], module: &str) -> Option<PathBuf> {
-    let prefix = format!("{module}.");
-    outputs
-        .iter()
-        .find(|path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            name.starts_with(&prefix) && (name.ends_with(".so") || name.ends_with(".pyd"))
-        })
-        .cloned()
 }
 
 /// A module name we can make a crate of: an ASCII identifier (pyo3 exports `PyInit_<name>`).

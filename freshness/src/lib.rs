@@ -6,14 +6,20 @@
 //! - [`quick_rebuild`]: replaying the recorded cargo command after a Rust-only change and
 //!   putting the new artifact in place;
 //! - [`lock`]: one build of a project at a time;
-//! - [`build_environment`]: the environment variables a build depends on.
+//! - [`build_environment`]: the environment variables a build depends on;
+//! - [`cache_location`]: where the build cache and each build's state are;
+//! - [`dist_info`]: installed distributions that link to a local project;
+//! - [`project_discovery`]: which directory holds a maturin project, and its import name.
 //!
 //! `maturin_import_hook._fast` links only this crate, so an up-to-date import loads a small
 //! library; `maturin-hook` (the CLI and `_native`) builds on it for full builds.
 
 pub mod build_environment;
+pub mod cache_location;
+pub mod dist_info;
 pub mod fingerprint;
 pub mod lock;
+pub mod project_discovery;
 pub mod quick_rebuild;
 pub mod state;
 

@@ -145,9 +145,16 @@ pub enum Refresh {
 /// Whether the build recorded in `state_dir` is up to date (stats only, unless a touched input
 /// needs hashing; new stamps are saved). The first step of [`refresh`], without the lock.
 pub fn is_fresh(state_dir: &Path) -> bool {
-    let Some(mut state) = DevelopState::load(state_dir) else {
-        return false;
-    };
+    fresh_state(state_dir, None).is_some()
+}
+
+/// The state in `state_dir` when it is up to date and holds the build of the request with
+/// `request_key` (see [`crate::state::request_key`]); checked as [`is_fresh`] does.
+pub fn fresh_state(state_dir: &Path, request_key: Option<&str>) -> Option<DevelopState> {
+    let mut state = DevelopState::load(state_dir)?;
+    if request_key.is_some_and(|key| !state.request_keys.iter().any(|known| known == key)) {
+        return None;
+    }
     match state.check() {
         Verdict::Fresh { restamped } => {
             if restamped {
@@ -156,9 +163,9 @@ pub fn is_fresh(state_dir: &Path) -> bool {
                     tracing::debug!("not saving new stamps: {error:#}");
                 }
             }
-            true
+            Some(state)
         }
-        Verdict::Stale { .. } => false,
+        Verdict::Stale { .. } => None,
     }
 }
 

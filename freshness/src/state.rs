@@ -35,6 +35,10 @@ pub struct DevelopState {
     /// How to rebuild after a change of sources only; `None` when that needs maturin (cffi
     /// and uniffi bindings, which are generated from the compiled library).
     pub quick_rebuild: Option<RebuildPlan>,
+    /// The [`request_key`]s of the requests that have these settings: the light check of an
+    /// import trusts the state for those without resolving the settings again.
+    #[serde(default)]
+    pub request_keys: Vec<String>,
 }
 
 /// What a freshness check decided.
@@ -82,6 +86,18 @@ impl DevelopState {
             manifests,
             outputs,
             quick_rebuild,
+            request_keys: Vec::new(),
+        }
+    }
+
+    /// Records that a request with `key` has these settings; true when that is new.
+    pub fn add_request_key(&mut self, key: Option<&str>) -> bool {
+        match key {
+            Some(key) if !self.request_keys.iter().any(|known| known == key) => {
+                self.request_keys.push(key.to_string());
+                true
+            }
+            _ => false,
         }
     }
 
@@ -146,6 +162,31 @@ impl DevelopState {
             .map(|record| record.path.clone())
             .collect()
     }
+}
+
+/// Names one way of asking for a build: the kind of caller and what it passes as given (raw
+/// arguments, interpreter, environment, ...), without parsing it into settings, which needs the
+/// maturin crate. Equal keys mean equal settings (for one version of this crate), so a state
+/// that lists a request's key holds that request's build.
+pub fn request_key(kind: &str, parts: &[&std::ffi::OsStr]) -> String {
+    let mut bytes = format!("{kind}\0{}", env!("CARGO_PKG_VERSION")).into_bytes();
+    for part in parts {
+        bytes.push(0);
+        bytes.extend_from_slice(part.as_encoded_bytes());
+    }
+    crate::short_hash(&bytes)
+}
+
+/// The extension module among `outputs`: `<module>.<suffix>.so` (`.pyd`).
+pub fn extension_module(outputs: &[PathBuf], module: &str) -> Option<PathBuf> {
+    let prefix = format!("{module}.");
+    outputs
+        .iter()
+        .find(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(&prefix) && (name.ends_with(".so") || name.ends_with(".pyd"))
+        })
+        .cloned()
 }
 
 /// cargo compares a source's mtime with its own artifacts: a changed file that carries an old

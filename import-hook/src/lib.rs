@@ -9,8 +9,8 @@ mod stdio;
 use maturin_hook::develop::hook::{parse_develop_args, HookConfig};
 use maturin_hook::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest, Progress};
 use maturin_hook::import_hook_cli::{run_for, ImportHookCli, Target};
-use maturin_hook::project_discovery;
 use maturin_hook::rs_file::{self, RsFileRequest};
+use maturin_hook_freshness::cache_location::project_request_key;
 use maturin_hook_freshness::lock::LockTimeout;
 use progress::{CapturedOutput, HookProgress, Reporting};
 use pyo3::create_exception;
@@ -92,37 +92,18 @@ fn develop_project(
     run_develop(py, reporting, |progress| {
         let mut options = parse_develop_args(&args)?;
         options.cargo_options.manifest_path = Some(manifest_path);
+        let request_key =
+            project_request_key(&environment, build_dir.as_deref(), &args, &extra_inputs);
         Ok(DevelopRequest {
             lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
             force_rebuild,
+            request_key: Some(request_key),
             build_dir,
             extra_inputs,
             progress,
             ..DevelopRequest::new(options, environment)
         })
     })
-}
-
-/// The maturin project whose pyproject.toml is in `dir`, as `(import name, project dir,
-/// manifest)`; `ValueError` names a pyproject.toml or Cargo.toml that cannot be read.
-#[pyfunction]
-fn find_project(dir: PathBuf) -> PyResult<Option<(String, PathBuf, PathBuf)>> {
-    let found = project_discovery::project_in(&dir)
-        .map_err(|error| PyValueError::new_err(format!("{error:#}")))?;
-    Ok(found.map(|project| {
-        (
-            project.import_name,
-            project.project_dir,
-            project.manifest_path,
-        )
-    }))
-}
-
-/// The directories of the local crates the crate of `manifest_path` depends on, transitively.
-#[pyfunction]
-fn path_dependencies(manifest_path: PathBuf) -> PyResult<Vec<PathBuf>> {
-    project_discovery::path_dependencies(&manifest_path)
-        .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
 /// Develops in-process (see [`in_process`]).
@@ -312,8 +293,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(versions, module)?)?;
     module.add_function(wrap_pyfunction!(develop_hooked, module)?)?;
     module.add_function(wrap_pyfunction!(develop_project, module)?)?;
-    module.add_function(wrap_pyfunction!(find_project, module)?)?;
-    module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
     module.add_function(wrap_pyfunction!(build_rs_file, module)?)?;
     module.add_function(wrap_pyfunction!(generate_rs_project, module)?)?;
     module.add_function(wrap_pyfunction!(import_hook_cli, module)?)?;

@@ -19,6 +19,7 @@ use maturin::{
     BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
     OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
+use maturin_hook_freshness::cache_location;
 use maturin_hook_freshness::lock::ProjectLock;
 use maturin_hook_freshness::quick_rebuild;
 use state::{DevelopState, Scope, Verdict};
@@ -99,6 +100,9 @@ pub struct DevelopRequest {
     pub extra_inputs: Vec<PathBuf>,
     /// Told about waits and builds (default: [`PrintProgress`]).
     pub progress: Box<dyn Progress>,
+    /// The caller's [`request_key`](maturin_hook_freshness::state::request_key) for this
+    /// request, recorded with the state so that its light check can trust it.
+    pub request_key: Option<String>,
 }
 
 impl DevelopRequest {
@@ -118,6 +122,7 @@ impl DevelopRequest {
             build_dir: None,
             extra_inputs: Vec::new(),
             progress: Box::new(PrintProgress),
+            request_key: None,
         }
     }
 }
@@ -209,13 +214,16 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
             python.display()
         );
     }
-    let cache = match &request.build_dir {
-        Some(dir) => BuildCache::at(dir.clone()),
-        None => BuildCache::for_environment(&request.environment),
-    };
+    let cache = BuildCache::at(cache_location::cache_root(
+        &request.environment,
+        request.build_dir.as_deref(),
+    ));
     let state_dir = match &request.state_dir {
         Some(dir) => dir.clone(),
-        None => cache.project_dir("develop", &project_key(&request.options)?),
+        None => cache_location::develop_state_dir(
+            cache.root(),
+            &cache_location::project_key(request.options.cargo_options.manifest_path.as_deref())?,
+        ),
     };
     request.extra_inputs.sort();
     request.extra_inputs.dedup();
@@ -240,7 +248,8 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         _ if request.force_rebuild => "a rebuild was forced".to_string(),
         Some(mut state) if !request.options.skip_install => match state.check() {
             Verdict::Fresh { restamped } => {
-                if restamped {
+                let learnt_key = state.add_request_key(request.request_key.as_deref());
+                if restamped || learnt_key {
                     state.save(&state_dir)?;
                 }
                 timings.freshness_check = check_started.elapsed();
@@ -266,6 +275,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
                 request.progress.building(&reason);
                 eprintln!("🔁 Rebuilding {}: {reason}", state.name);
                 let compile_started = Instant::now();
+                state.add_request_key(request.request_key.as_deref());
                 let rebuilt = quick_rebuild::rebuild(&mut state, &state_dir, &changes, true)?;
                 timings.compile = compile_started.elapsed();
                 eprintln!(
@@ -351,7 +361,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         )?,
     };
 
-    let state = state::capture(
+    let mut state = state::capture(
         &context,
         settings,
         build_started_ns,
@@ -359,6 +369,7 @@ pub fn develop(mut request: DevelopRequest) -> Result<DevelopOutcome> {
         installation.files,
         &request.extra_inputs,
     )?;
+    state.add_request_key(request.request_key.as_deref());
     let inputs = state.input_paths();
     state.save(&state_dir)?;
     timings.total = started.elapsed();
@@ -584,33 +595,6 @@ fn build_context(
         );
     }
     Ok(context)
-}
-
-/// The directory that names the project, however it was named: the one holding its
-/// pyproject.toml, found from the manifest's directory (or the current directory) and its
-/// parent, as maturin finds it. `develop` from the project directory, `develop -m Cargo.toml`
-/// and the import hooks thus share one state.
-fn project_key(options: &DevelopOptions) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
-    let start = match &options.cargo_options.manifest_path {
-        Some(manifest) => {
-            let manifest = canonical_or_as_given(&cwd.join(manifest));
-            manifest
-                .parent()
-                .map_or(manifest.clone(), Path::to_path_buf)
-        }
-        None => canonical_or_as_given(&cwd),
-    };
-    Ok(start
-        .ancestors()
-        .take(2)
-        .find(|dir| dir.join("pyproject.toml").is_file())
-        .unwrap_or(&start)
-        .to_path_buf())
-}
-
-fn canonical_or_as_given(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The settings that decide what a build produces, besides file contents and the environment

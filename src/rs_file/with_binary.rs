@@ -9,11 +9,12 @@
 //! by the Python side, which knows `get_source_files()`) when a source is newer than the
 //! extension.
 
-use super::{extension_module, seed_lock, RsFileBuilt, RsFileLayout, RsFileRequest};
+use super::{seed_lock, RsFileBuilt, RsFileLayout, RsFileRequest};
 use crate::develop::{DevelopAction, DevelopOutcome, Timings};
 use crate::wheel_install;
 use anyhow::{anyhow, bail, Context, Result};
 use maturin_hook_freshness::lock::ProjectLock;
+use maturin_hook_freshness::state::extension_module;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -111,3 +111,22 @@ def test_a_file_searcher_adds_its_files_to_the_inputs(copy_fixture: CopyFixture,
     python(hook_venv, plain)
     notes.write_text("third\n")
     assert python(hook_venv, plain)[1:] == ("22", "")
+
+
+def test_an_up_to_date_import_loads_only_the_light_native_module(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    """The first import with these settings confirms them with the full develop; from then on
+    the light `_fast` module decides alone (no maturin crate, no JSON parser)."""
+    source = copy_fixture("pyo3-mixed")
+    hook_venv.maturin("develop", "-m", source / "Cargo.toml")
+    report = (
+        "import sys; print(sorted(m for m in ('json', 'maturin_import_hook._native') if m in sys.modules))\n"
+    )
+    python(hook_venv, install_and_import())
+    _, out, err = python(hook_venv, install_and_import() + "\n" + report)
+    assert out.splitlines() == ["22", "[]"], err
+    # an edit goes the full way again
+    edit_value(source, 53)
+    _, out, err = python(hook_venv, install_and_import() + "\n" + report)
+    assert out.splitlines() == ["53", "['maturin_import_hook._native']"], err

@@ -214,3 +214,13 @@ def test_an_overridden_find_maturin_builds_with_that_binary(rs_venv: Venv, tmp_p
     result = python(rs_venv, code, scripts)
     assert result.stdout == "4\n", result.describe()
     assert len(calls.read_text().splitlines()) == 2
+
+
+def test_an_up_to_date_import_does_not_load_the_maturin_crate(rs_venv: Venv, tmp_path: Path) -> None:
+    write_module(tmp_path, "settled", value=8)
+    code = (
+        INSTALL
+        + "import settled, sys; print(settled.get_value(), 'maturin_import_hook._native' in sys.modules)\n"
+    )
+    assert python(rs_venv, code, tmp_path).stdout == "8 True\n"
+    assert python(rs_venv, code, tmp_path).stdout == "8 False\n"

@@ -1,10 +1,14 @@
 //! `maturin_import_hook._fast`: what an import of a hooked package runs before the package
 //! loads. Small on purpose (no maturin crate): an up-to-date check is a few stats.
 
+use maturin_hook_freshness::cache_location;
+use maturin_hook_freshness::project_discovery;
 use maturin_hook_freshness::quick_rebuild::{self, CargoFailed, Refresh};
+use maturin_hook_freshness::state::extension_module;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -64,6 +68,95 @@ fn is_fresh(state_dir: PathBuf) -> bool {
     quick_rebuild::is_fresh(&state_dir)
 }
 
+/// Whether the project importer's build of the project of `manifest_path` (its arguments as
+/// given to `_native.develop_project`) is up to date, without resolving its settings: only a
+/// state that a develop with these very arguments recorded counts (else the full develop
+/// decides).
+#[pyfunction]
+#[pyo3(signature = (manifest_path, args, environment, build_dir=None, extra_inputs=Vec::new()))]
+fn project_is_fresh(
+    manifest_path: PathBuf,
+    args: Vec<String>,
+    environment: PathBuf,
+    build_dir: Option<PathBuf>,
+    extra_inputs: Vec<PathBuf>,
+) -> bool {
+    let Ok(project) = cache_location::project_key(Some(&manifest_path)) else {
+        return false;
+    };
+    let root = cache_location::cache_root(&environment, build_dir.as_deref());
+    let key = cache_location::project_request_key(
+        &environment,
+        build_dir.as_deref(),
+        &args,
+        &extra_inputs,
+    );
+    quick_rebuild::fresh_state(
+        &cache_location::develop_state_dir(&root, &project),
+        Some(&key),
+    )
+    .is_some()
+}
+
+/// The extension module built from the Rust file `rs_file` as `module_name` by the `.rs` file
+/// importer (arguments as given to `_native.build_rs_file`), when that build is up to date.
+#[pyfunction]
+#[pyo3(signature = (rs_file, module_name, args, python, environment, build_dir=None))]
+fn rs_file_extension_if_fresh(
+    rs_file: PathBuf,
+    module_name: &str,
+    args: Vec<String>,
+    python: PathBuf,
+    environment: PathBuf,
+    build_dir: Option<PathBuf>,
+) -> Option<OsString> {
+    let rs_file = rs_file.canonicalize().ok()?;
+    let root = cache_location::cache_root(&environment, build_dir.as_deref());
+    let entry = cache_location::rs_file_entry(&root, &rs_file, module_name);
+    let key =
+        cache_location::rs_file_request_key(&python, &environment, build_dir.as_deref(), &args);
+    let state = quick_rebuild::fresh_state(&cache_location::rs_file_state_dir(&entry), Some(&key))?;
+    let outputs: Vec<PathBuf> = state
+        .outputs
+        .iter()
+        .map(|output| output.path.clone())
+        .collect();
+    extension_module(&outputs, module_name).map(PathBuf::into_os_string)
+}
+
+/// `(project directory, editable?)` of every dist-info in `dir` installed from a local
+/// directory (its `direct_url.json`).
+#[pyfunction]
+fn linked_project_dirs(dir: PathBuf) -> Vec<(OsString, bool)> {
+    maturin_hook_freshness::dist_info::linked_project_dirs(&dir)
+        .into_iter()
+        .map(|(project_dir, editable)| (project_dir.into_os_string(), editable))
+        .collect()
+}
+
+/// The maturin project whose pyproject.toml is in `dir`, as `(import name, project dir,
+/// manifest)`; `ValueError` names a pyproject.toml or Cargo.toml that cannot be read.
+#[pyfunction]
+fn find_project(dir: PathBuf) -> PyResult<Option<(String, OsString, OsString)>> {
+    let found = project_discovery::project_in(&dir)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))?;
+    Ok(found.map(|project| {
+        (
+            project.import_name,
+            project.project_dir.into_os_string(),
+            project.manifest_path.into_os_string(),
+        )
+    }))
+}
+
+/// The directories of the local crates the crate of `manifest_path` depends on, transitively.
+#[pyfunction]
+fn path_dependencies(manifest_path: PathBuf) -> PyResult<Vec<OsString>> {
+    let dirs = project_discovery::path_dependencies(&manifest_path)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))?;
+    Ok(dirs.into_iter().map(PathBuf::into_os_string).collect())
+}
+
 fn to_python_error(error: anyhow::Error) -> PyErr {
     if let Some(failed) = error.downcast_ref::<CargoFailed>() {
         return CargoBuildFailed::new_err((failed.to_string(), failed.diagnostics.clone()));
@@ -81,6 +174,11 @@ fn to_python_error(error: anyhow::Error) -> PyErr {
 fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(refresh, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
+    module.add_function(wrap_pyfunction!(project_is_fresh, module)?)?;
+    module.add_function(wrap_pyfunction!(linked_project_dirs, module)?)?;
+    module.add_function(wrap_pyfunction!(find_project, module)?)?;
+    module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
+    module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
     module.add(
         "CargoBuildFailed",
         module.py().get_type::<CargoBuildFailed>(),

@@ -55,7 +55,7 @@ def ensure_built(name: str, state_dir: str, config: str, lock_timeout_seconds: f
         _debug('"%s" is up to date (checked in %.3f ms)', name, (time.perf_counter() - started) * 1000)
         return False
     if status == "develop":
-        _on_rebuild(name)(reason)
+        _on_rebuild(name)(reason or "a full develop is needed")
         _develop(name, config)
     _log().info('rebuilt and loaded package "%s" in %.3fs', name, time.perf_counter() - started)
     return True

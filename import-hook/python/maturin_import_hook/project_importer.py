@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from maturin_import_hook.settings import MaturinSettings
 
 # `install()` is on the start-up path of every program that uses it: what only a build, an
-# override or the first scan of sys.path needs is imported there (urllib.request alone costs
-# more than all of this module).
+# override or the first scan of sys.path needs is imported there. The first import the
+# importer handles loads `_fast` (small); `_native` (the maturin crate) only for a build.
 
 __all__ = [
     "IMPORTER",
@@ -236,9 +236,16 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             args = self.get_settings(name, project.project_dir).to_args("develop")
         if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
             return self._rebuild_with_binary(name, project.manifest, args)
-        from maturin_import_hook import _native
+        from maturin_import_hook import _fast
 
         extra_inputs = [] if self._file_searcher is None else self._searched_sources(name, project)
+        build_dir = None if self._build_dir is None else str(self._build_dir)
+        if not self._force_rebuild and _fast.project_is_fresh(
+            str(project.manifest), args, sys.prefix, build_dir, extra_inputs
+        ):
+            return "up-to-date"
+        from maturin_import_hook import _native
+
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -249,7 +256,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
                 self._lock_timeout_seconds,
                 self._show_warnings,
                 self._force_rebuild,
-                None if self._build_dir is None else str(self._build_dir),
+                build_dir,
                 extra_inputs,
                 log_waiting,
                 announce_build(name),
@@ -266,11 +273,11 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
 
     def _searched_sources(self, name: str, project: _Project) -> list[str]:
         """The source files the user's file searcher lists (as upstream calls it)."""
-        from maturin_import_hook import _native
+        from maturin_import_hook import _fast
 
         assert self._file_searcher is not None
         started = time.perf_counter()
-        path_dependencies = [Path(path) for path in _native.path_dependencies(str(project.manifest))]
+        path_dependencies = [Path(path) for path in _fast.path_dependencies(str(project.manifest))]
         spec = importlib.machinery.PathFinder.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             package_root = Path(next(iter(spec.submodule_search_locations)))
@@ -305,8 +312,8 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
     def _project_index(self) -> dict[str, _Project]:
         if self._projects is None or self._projects_path != sys.path:
             self._projects_path = list(sys.path)
-            # the scan imports json and urllib.parse, which comes back here: those imports
-            # must see an (empty) index instead of starting another scan
+            # the scan imports the native modules, which comes back here: those imports must
+            # see an (empty) index instead of starting another scan
             self._projects = {}
             self._projects = _find_projects(self._projects_path)
         return self._projects
@@ -352,48 +359,19 @@ def _find_projects(search_path: Sequence[str]) -> dict[str, _Project]:
 def _linked_project_dirs(entry: str) -> Iterator[tuple[Path, bool]]:
     """(project directory, editable?) of every dist-info in `entry` installed from a local
     directory that holds a pyproject.toml."""
-    try:
-        names = os.listdir(entry)
-    except OSError:
-        return
-    for name in names:
-        if name.endswith(".dist-info"):
-            link = _linked_project_dir(Path(entry) / name)
-            if link is not None and (link[0] / "pyproject.toml").is_file():
-                yield link
+    from maturin_import_hook import _fast
 
-
-def _linked_project_dir(dist_info: Path) -> tuple[Path, bool] | None:
-    import json
-    from urllib.parse import unquote, urlparse
-
-    try:
-        direct_url = json.loads((dist_info / "direct_url.json").read_text())
-    except (OSError, ValueError):
-        return None
-    url = direct_url.get("url", "")
-    if not url.startswith("file://") or "dir_info" not in direct_url:
-        return None
-    path = unquote(urlparse(url).path)
-    if os.name == "nt":  # file:///C:/dir -> C:\\dir (nturl2path is what urllib.request uses)
-        import nturl2path
-
-        path = nturl2path.url2pathname(path)
-    return Path(os.path.normpath(path)), bool(direct_url["dir_info"].get("editable", False))
+    for project_dir, editable in _fast.linked_project_dirs(entry):
+        if os.path.isfile(os.path.join(project_dir, "pyproject.toml")):
+            yield Path(project_dir), editable
 
 
 def _resolve_project(project_dir: Path) -> tuple[str, Path] | None:
     """(import name, manifest) of the maturin project in `project_dir`, if it is one."""
-    try:
-        mentions_maturin = b"maturin" in (project_dir / "pyproject.toml").read_bytes()
-    except OSError:
-        return None
-    if not mentions_maturin:  # another tool's project: not worth loading the native module
-        return None
-    from maturin_import_hook import _native
+    from maturin_import_hook import _fast
 
     try:
-        found = _native.find_project(str(project_dir))
+        found = _fast.find_project(str(project_dir))
     except ValueError as error:
         logger.info('failed to resolve project "%s": %s', project_dir, error)
         return None

@@ -188,6 +188,18 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 )
                 return str(project)
 
+        mtime_rule = custom_project or custom_sources or maturin is not None
+        if not mtime_rule and not self._force_rebuild:
+            from maturin_import_hook import _fast
+
+            build_dir = None if self._build_dir is None else str(self._build_dir)
+            module_name = fullname.rpartition(".")[2]
+            extension = _fast.rs_file_extension_if_fresh(
+                str(rs_file), module_name, args, sys.executable, sys.exec_prefix, build_dir
+            )
+            if extension is not None:
+                return extension, False
+
         def build(force: bool) -> tuple[str, str]:
             return self._native_build(fullname, rs_file, args, force, generate, maturin)
 
@@ -195,7 +207,6 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         built = action != "up-to-date"
         # what the in-process build cannot see: files an override copies or reads, and every
         # source of a build by another binary
-        mtime_rule = custom_project or custom_sources or maturin is not None
         if mtime_rule and not built and self._sources_newer(rs_file, extension):
             action, extension = build(True)
             built = True

@@ -1,9 +1,8 @@
-//! Recognising a maturin project from its files alone (no cargo, no build), for the project
-//! importer of `maturin_import_hook.install()`: which directories hold a project, what its
+//! Recognising a maturin project from its files alone (no cargo, no build, no maturin crate:
+//! this runs on the import path), for the project importer of `maturin_import_hook.install()`: which directories hold a project, what its
 //! top-level import name is, and which local crates it builds from.
 
 use anyhow::{Context, Result};
-use maturin::PyProjectToml;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,12 +25,21 @@ pub fn project_in(dir: &Path) -> Result<Option<DiscoveredProject>> {
     if !pyproject_path.is_file() {
         return Ok(None);
     }
-    if !built_by_maturin(&pyproject_path)? {
+    let pyproject = read_toml(&pyproject_path, "pyproject.toml")?;
+    let maturin = pyproject.get("tool").and_then(|tool| tool.get("maturin"));
+    let backend = pyproject
+        .get("build-system")
+        .and_then(|system| system.get("build-backend"))
+        .and_then(toml::Value::as_str);
+    if maturin.is_none() && backend != Some("maturin") {
         return Ok(None);
     }
-    let pyproject = PyProjectToml::new(&pyproject_path)
-        .with_context(|| format!("{} is not a valid pyproject.toml", pyproject_path.display()))?;
-    let manifest_path = match pyproject.manifest_path() {
+    let maturin_str = |key: &str| {
+        maturin
+            .and_then(|table| table.get(key))
+            .and_then(toml::Value::as_str)
+    };
+    let manifest_path = match maturin_str("manifest-path") {
         Some(path) => dir.join(path),
         None if dir.join("Cargo.toml").is_file() => dir.join("Cargo.toml"),
         None => dir.join("rust").join("Cargo.toml"),
@@ -39,15 +47,20 @@ pub fn project_in(dir: &Path) -> Result<Option<DiscoveredProject>> {
     if !manifest_path.is_file() {
         return Ok(None);
     }
-    let module_name = match pyproject.module_name() {
+    let module_name = match maturin_str("module-name") {
         Some(name) => name.to_string(),
         None => {
             let manifest = Manifest::read(&manifest_path)?;
-            let lib_name = manifest.lib.and_then(|lib| lib.name);
-            let package_name = manifest.package.map(|package| package.name);
-            lib_name
-                .or_else(|| pyproject.project_name().map(str::to_string))
-                .or(package_name)
+            let project_name = pyproject
+                .get("project")
+                .and_then(|project| project.get("name"))
+                .and_then(toml::Value::as_str)
+                .map(str::to_string);
+            manifest
+                .lib
+                .and_then(|lib| lib.name)
+                .or(project_name)
+                .or(manifest.package.map(|package| package.name))
                 .with_context(|| {
                     format!(
                         "cannot tell the module name of the project at {}: neither \
@@ -65,22 +78,10 @@ pub fn project_in(dir: &Path) -> Result<Option<DiscoveredProject>> {
     }))
 }
 
-/// Whether the pyproject.toml at `path` names maturin as its build backend or configures it;
-/// read loosely, since the pyproject.toml of another tool need not be one maturin accepts.
-fn built_by_maturin(path: &Path) -> Result<bool> {
+fn read_toml(path: &Path, kind: &str) -> Result<toml::Table> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let table: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not a valid pyproject.toml", path.display()))?;
-    let backend = table
-        .get("build-system")
-        .and_then(|system| system.get("build-backend"))
-        .and_then(toml::Value::as_str);
-    let configured = table
-        .get("tool")
-        .and_then(|tool| tool.get("maturin"))
-        .is_some();
-    Ok(backend == Some("maturin") || configured)
+    toml::from_str(&text).with_context(|| format!("{} is not a valid {kind}", path.display()))
 }
 
 /// The directories of the local crates `manifest_path` depends on (`path = ...` in
