@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A maturin project found in a directory.
@@ -82,6 +82,62 @@ fn read_toml(path: &Path, kind: &str) -> Result<toml::Table> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{} is not a valid {kind}", path.display()))
+}
+
+/// A project an import could mean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundProject {
+    pub project: DiscoveredProject,
+    /// An editable install on the search path links to it (else it was found above an entry,
+    /// or linked by a non-editable install).
+    pub installed: bool,
+}
+
+/// The maturin projects the entries of `search_path` (absolute) lead to, as upstream
+/// maturin-import-hook finds them: for each entry in order, the projects linked by the
+/// `direct_url.json` of a dist-info in it, then the nearest project at or above it. The first
+/// project found for an import name wins. Projects whose files cannot be read are skipped and
+/// returned as `(directory, error)`.
+pub fn find_projects(search_path: &[PathBuf]) -> (Vec<FoundProject>, Vec<(PathBuf, String)>) {
+    let linked: Vec<Vec<(PathBuf, bool)>> = search_path
+        .iter()
+        .map(|entry| crate::dist_info::linked_project_dirs(entry))
+        .collect();
+    let editable: HashSet<&PathBuf> = linked
+        .iter()
+        .flatten()
+        .filter(|(_, editable)| *editable)
+        .map(|(dir, _)| dir)
+        .collect();
+    let mut resolved: HashMap<PathBuf, Option<DiscoveredProject>> = HashMap::new();
+    let mut errors = Vec::new();
+    let mut resolve = |dir: &Path| -> Option<DiscoveredProject> {
+        if let Some(known) = resolved.get(dir) {
+            return known.clone();
+        }
+        let project = project_in(dir).unwrap_or_else(|error| {
+            errors.push((dir.to_path_buf(), format!("{error:#}")));
+            None
+        });
+        resolved.insert(dir.to_path_buf(), project.clone());
+        project
+    };
+    let mut found: Vec<FoundProject> = Vec::new();
+    for (entry, links) in search_path.iter().zip(&linked) {
+        let mut projects: Vec<DiscoveredProject> =
+            links.iter().filter_map(|(dir, _)| resolve(dir)).collect();
+        projects.extend(entry.ancestors().find_map(&mut resolve));
+        for project in projects {
+            if found
+                .iter()
+                .all(|known| known.project.import_name != project.import_name)
+            {
+                let installed = editable.contains(&project.project_dir);
+                found.push(FoundProject { project, installed });
+            }
+        }
+    }
+    (found, errors)
 }
 
 /// The directories of the local crates `manifest_path` depends on (`path = ...` in
@@ -199,6 +255,57 @@ mod tests {
             error.contains("pyproject.toml is not a valid pyproject.toml"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn projects_are_found_through_dist_infos_and_above_entries_first_name_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let project = |name: &str, module: &str| {
+            let project_dir = root.join(name);
+            write(
+                &project_dir.join("Cargo.toml"),
+                &format!("[package]\nname = \"{module}\"\n"),
+            );
+            write(&project_dir.join("pyproject.toml"), MATURIN_BACKEND);
+            project_dir
+        };
+        let installed = project("installed", "alpha");
+        let above = project("above", "beta");
+        let shadowed = project("shadowed", "alpha");
+        let site = root.join("site-packages");
+        for (dist, dir, editable) in [("alpha", &installed, true), ("gamma", &shadowed, false)] {
+            write(
+                &site.join(format!("{dist}-1.dist-info/direct_url.json")),
+                &format!(
+                    r#"{{"url": "file://{}", "dir_info": {{"editable": {editable}}}}}"#,
+                    dir.display()
+                ),
+            );
+        }
+        write(&root.join("broken/pyproject.toml"), "[tool.maturin\n");
+        std::fs::create_dir_all(above.join("python")).unwrap();
+        let search_path = [above.join("python"), site.clone(), root.join("broken")];
+        let (found, errors) = find_projects(&search_path);
+        let summary: Vec<(&str, &Path, bool)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.project.import_name.as_str(),
+                    f.project.project_dir.as_path(),
+                    f.installed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("beta", above.as_path(), false),
+                ("alpha", installed.as_path(), true)
+            ]
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, root.join("broken"));
     }
 
     #[test]

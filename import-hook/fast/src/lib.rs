@@ -124,30 +124,35 @@ fn rs_file_extension_if_fresh(
     extension_module(&outputs, module_name).map(PathBuf::into_os_string)
 }
 
-/// `(project directory, editable?)` of every dist-info in `dir` installed from a local
-/// directory (its `direct_url.json`).
+/// The maturin projects the entries of `search_path` lead to (see
+/// `project_discovery::find_projects`): `([(import name, project dir, manifest, installed)],
+/// [(dir, error)])`.
 #[pyfunction]
-fn linked_project_dirs(dir: PathBuf) -> Vec<(OsString, bool)> {
-    maturin_hook_freshness::dist_info::linked_project_dirs(&dir)
+fn find_projects(search_path: Vec<PathBuf>) -> FoundProjects {
+    let (found, errors) = project_discovery::find_projects(&search_path);
+    let found = found
         .into_iter()
-        .map(|(project_dir, editable)| (project_dir.into_os_string(), editable))
-        .collect()
+        .map(|found| {
+            let project = found.project;
+            (
+                project.import_name,
+                project.project_dir.into_os_string(),
+                project.manifest_path.into_os_string(),
+                found.installed,
+            )
+        })
+        .collect();
+    let errors = errors
+        .into_iter()
+        .map(|(dir, error)| (dir.into_os_string(), error))
+        .collect();
+    (found, errors)
 }
 
-/// The maturin project whose pyproject.toml is in `dir`, as `(import name, project dir,
-/// manifest)`; `ValueError` names a pyproject.toml or Cargo.toml that cannot be read.
-#[pyfunction]
-fn find_project(dir: PathBuf) -> PyResult<Option<(String, OsString, OsString)>> {
-    let found = project_discovery::project_in(&dir)
-        .map_err(|error| PyValueError::new_err(format!("{error:#}")))?;
-    Ok(found.map(|project| {
-        (
-            project.import_name,
-            project.project_dir.into_os_string(),
-            project.manifest_path.into_os_string(),
-        )
-    }))
-}
+type FoundProjects = (
+    Vec<(String, OsString, OsString, bool)>,
+    Vec<(OsString, String)>,
+);
 
 /// The directories of the local crates the crate of `manifest_path` depends on, transitively.
 #[pyfunction]
@@ -175,8 +180,7 @@ fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(refresh, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
     module.add_function(wrap_pyfunction!(project_is_fresh, module)?)?;
-    module.add_function(wrap_pyfunction!(linked_project_dirs, module)?)?;
-    module.add_function(wrap_pyfunction!(find_project, module)?)?;
+    module.add_function(wrap_pyfunction!(find_projects, module)?)?;
     module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
     module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
     module.add(

@@ -329,56 +329,17 @@ class _Project(NamedTuple):
 
 def _find_projects(search_path: Sequence[str]) -> dict[str, _Project]:
     """Import name -> maturin project, for the projects an import could mean, as upstream
-    finds them: linked by the `direct_url.json` of a dist-info in a sys.path entry, or at or
-    above a sys.path entry. The first sys.path entry that leads to a name wins."""
+    finds them (see `project_discovery::find_projects` in the freshness crate)."""
+    from maturin_import_hook import _fast
+
     entries = [os.path.abspath(entry or os.curdir) for entry in search_path]
-    linked: list[list[tuple[Path, bool]]] = [list(_linked_project_dirs(entry)) for entry in entries]
-    editable = {project_dir for links in linked for project_dir, is_editable in links if is_editable}
-    resolved: dict[Path, tuple[str, Path] | None] = {}
-
-    def resolve(project_dir: Path) -> tuple[str, Path] | None:
-        if project_dir not in resolved:
-            resolved[project_dir] = _resolve_project(project_dir)
-        return resolved[project_dir]
-
-    projects: dict[str, _Project] = {}
-    for entry, links in zip(entries, linked):
-        found = [(project_dir, resolve(project_dir)) for project_dir, _ in links]
-        directory = Path(entry)
-        for candidate in (directory, *directory.parents):
-            if (candidate / "pyproject.toml").is_file() and resolve(candidate) is not None:
-                found.append((candidate, resolve(candidate)))
-                break
-        for project_dir, project in found:
-            if project is not None:
-                import_name, manifest = project
-                projects.setdefault(import_name, _Project(project_dir, manifest, project_dir in editable))
-    return projects
-
-
-def _linked_project_dirs(entry: str) -> Iterator[tuple[Path, bool]]:
-    """(project directory, editable?) of every dist-info in `entry` installed from a local
-    directory that holds a pyproject.toml."""
-    from maturin_import_hook import _fast
-
-    for project_dir, editable in _fast.linked_project_dirs(entry):
-        if os.path.isfile(os.path.join(project_dir, "pyproject.toml")):
-            yield Path(project_dir), editable
-
-
-def _resolve_project(project_dir: Path) -> tuple[str, Path] | None:
-    """(import name, manifest) of the maturin project in `project_dir`, if it is one."""
-    from maturin_import_hook import _fast
-
-    try:
-        found = _fast.find_project(str(project_dir))
-    except ValueError as error:
+    found, errors = _fast.find_projects(entries)
+    for project_dir, error in errors:
         logger.info('failed to resolve project "%s": %s', project_dir, error)
-        return None
-    if found is None:
-        return None
-    import_name, _, manifest = found
-    return import_name, Path(manifest)
+    return {
+        import_name: _Project(Path(project_dir), Path(manifest), installed)
+        for import_name, project_dir, manifest, installed in found
+    }
 
 
 def _add_path_entries_of_new_install(name: str) -> None:
