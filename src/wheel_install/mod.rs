@@ -140,7 +140,8 @@ impl fmt::Display for ScriptLaunchersUnsupported {
         write!(
             f,
             "{} declares console/GUI scripts ({}); on Windows they need .exe launchers, which \
-             maturin's built-in installer cannot create: install this wheel with pip instead",
+             maturin's built-in installer cannot create yet: run `maturin develop \
+             --upstream-install` (pip makes them), or install this wheel with pip",
             self.wheel.display(),
             self.scripts.join(", ")
         )
