@@ -146,11 +146,26 @@ fn python_version_of(environment: &Path) -> Option<String> {
     })
 }
 
+/// Whether we may write in the environment's cache (or, before it exists, in the environment).
+/// Asked of every up-to-date import: a permission check (`access`, as upstream's `os.access`),
+/// not a file written and removed.
 fn is_writable_dir(dir: &Path) -> bool {
     let cache = dir.join(CACHE_DIR_NAME);
-    if cache.is_dir() {
-        return tempfile::tempfile_in(&cache).is_ok();
-    }
+    let target = if cache.is_dir() {
+        cache
+    } else {
+        dir.to_path_buf()
+    };
+    may_write_in(&target)
+}
+
+#[cfg(unix)]
+fn may_write_in(dir: &Path) -> bool {
+    rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+#[cfg(not(unix))]
+fn may_write_in(dir: &Path) -> bool {
     tempfile::tempfile_in(dir).is_ok()
 }
 
