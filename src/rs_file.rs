@@ -129,16 +129,16 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         &request.environment,
         request.build_dir.as_deref(),
     ));
+    let layout = RsFileLayout::new(&cache, &rs_file, module);
+    if let Some(maturin) = request.maturin.clone() {
+        return with_binary::build(request, layout, &maturin);
+    }
     let request_key = cache_location::rs_file_request_key(
         &request.python,
         &request.environment,
         request.build_dir.as_deref(),
         &request.args,
     );
-    let layout = RsFileLayout::new(&cache, &rs_file, module);
-    if let Some(maturin) = request.maturin.clone() {
-        return with_binary::build(request, layout, &maturin);
-    }
     let mut options = parse_develop_args(&request.args)?;
     // Nothing is installed into the environment: no dependencies, no pip.
     options.extras.clear();

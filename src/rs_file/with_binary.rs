@@ -43,23 +43,28 @@ pub(super) fn build(
         progress.waiting_for_lock(lock)
     })?;
     let wheel_dir = layout.entry.join("wheel");
-    let mut command: Vec<String> = vec![
-        maturin.to_string_lossy().into_owned(),
-        "build".into(),
-        "--manifest-path".into(),
-        layout
-            .project_dir
-            .join("Cargo.toml")
-            .to_string_lossy()
-            .into_owned(),
-        "--interpreter".into(),
-        request.python.to_string_lossy().into_owned(),
-        "--out".into(),
-        wheel_dir.to_string_lossy().into_owned(),
-        "--target-dir".into(),
-        layout.target_dir.to_string_lossy().into_owned(),
-    ];
-    command.extend(request.args.iter().cloned());
+    let command_for = |manifest: &Path| {
+        let mut command: Vec<String> = [
+            maturin.as_os_str(),
+            "build".as_ref(),
+            "--manifest-path".as_ref(),
+            manifest.as_os_str(),
+            "--interpreter".as_ref(),
+            request.python.as_os_str(),
+            "--out".as_ref(),
+            wheel_dir.as_os_str(),
+            "--target-dir".as_ref(),
+            layout.target_dir.as_os_str(),
+        ]
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+        command.extend(request.args.iter().cloned());
+        command
+    };
+    // What the record compares: the command for the suggested project (a generator may put the
+    // project elsewhere, and anew each time).
+    let command = command_for(&layout.project_dir.join("Cargo.toml"));
     let record_path = layout.state_dir.join(RECORD_FILE);
     let previous: Option<BuildRecord> = std::fs::read(&record_path)
         .ok()
@@ -87,12 +92,7 @@ pub(super) fn build(
         .generate
         .ok_or_else(|| anyhow!("a build with a maturin binary needs a project generator"))?;
     let project_dir = generate(&layout.project_dir)?;
-    if project_dir != layout.project_dir {
-        command[3] = project_dir
-            .join("Cargo.toml")
-            .to_string_lossy()
-            .into_owned();
-    }
+    let run = command_for(&project_dir.join("Cargo.toml"));
     seed_lock(&project_dir, &layout.lock_seed);
     request.progress.building(reason);
     if wheel_dir.exists() {
@@ -104,12 +104,12 @@ pub(super) fn build(
         request.rs_file.display(),
         maturin.display()
     );
-    let status = Command::new(&command[0])
-        .args(&command[1..])
+    let status = Command::new(&run[0])
+        .args(&run[1..])
         .status()
         .with_context(|| format!("cannot run {}", maturin.display()))?;
     if !status.success() {
-        bail!("`{}` failed ({status})", command.join(" "));
+        bail!("`{}` failed ({status})", run.join(" "));
     }
     let wheel = single_wheel(&wheel_dir)?;
     let previous_outputs = previous.map(|record| record.outputs).unwrap_or_default();

@@ -186,8 +186,19 @@ def test_xdist_workers_importing_one_stale_rs_file_build_it_once(rs_venv: Venv, 
     assert sum(err.count("Compiling xdist_script") for err in stderrs) == 1, "\n---\n".join(stderrs)
 
 
-def test_an_overridden_find_maturin_builds_with_that_binary(rs_venv: Venv, tmp_path: Path) -> None:
-    """A subclass written for upstream that names its maturin gets its builds made by it."""
+RELOCATING_GENERATOR = (
+    "    def generate_project_for_single_rust_file(self, module_path, project_dir, rust_file, settings):\n"
+    "        return super().generate_project_for_single_rust_file(\n"
+    "            module_path, project_dir / 'custom', rust_file, settings)\n"
+)
+
+
+@pytest.mark.parametrize("relocated", [False, True], ids=["own-project", "generator-moves-project"])
+def test_an_overridden_find_maturin_builds_with_that_binary(
+    rs_venv: Venv, tmp_path: Path, relocated: bool
+) -> None:
+    """A subclass written for upstream that names its maturin gets its builds made by it (also
+    when its project generator puts the project elsewhere than suggested)."""
     calls = tmp_path / "calls.txt"
     wrapper = tmp_path / "my-maturin"
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {rs_venv.bin_dir / "maturin"} "$@"\n')
@@ -198,7 +209,8 @@ def test_an_overridden_find_maturin_builds_with_that_binary(rs_venv: Venv, tmp_p
         "from maturin_import_hook import rust_file_importer as r\n"
         "class MyImporter(r.MaturinRustFileImporter):\n"
         f"    def find_maturin(self): return pathlib.Path({str(wrapper)!r})\n"
-        "sys.meta_path.insert(0, MyImporter())\n"
+        + (RELOCATING_GENERATOR if relocated else "")
+        + "sys.meta_path.insert(0, MyImporter())\n"
         "import by_binary; print(by_binary.get_value())\n"
     )
     scripts = rs_file.parent
@@ -206,6 +218,7 @@ def test_an_overridden_find_maturin_builds_with_that_binary(rs_venv: Venv, tmp_p
     assert result.stdout == "3\n", result.describe()
     (call,) = calls.read_text().splitlines()
     assert call.startswith("build --manifest-path ") and f"--interpreter {rs_venv.python}" in call
+    assert ("/custom/Cargo.toml " in call) == relocated, call
     # up to date: the binary is not run again
     assert python(rs_venv, code, scripts).stdout == "3\n"
     assert len(calls.read_text().splitlines()) == 1
