@@ -121,7 +121,7 @@ def test_default_turns_on_colour_only() -> None:
     assert MaturinSettings.default().to_args("build") == ["--color", "always"]
     assert MaturinSettings().to_args("develop") == []
     # what the importers pass without importing this module
-    assert list(load_source_module("_default_settings").DEFAULT_DEVELOP_ARGS) == ["--color", "always"]
+    assert list(load_source_module("_default_settings").DEFAULT_ARGS) == ["--color", "always"]
 
 
 @pytest.mark.parametrize("cmd", ["develop", "build"])

@@ -1,4 +1,34 @@
-"""What `MaturinSettings.default()` passes to `maturin develop`, known without importing the
-settings module: dataclasses and argparse cost milliseconds on the path of an up-to-date import."""
+"""What `MaturinSettings.default()` passes to maturin, known without importing the settings
+module: dataclasses and argparse cost milliseconds on the path of an up-to-date import."""
 
-DEFAULT_DEVELOP_ARGS = ("--color", "always")
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Literal, Protocol
+
+    from maturin_import_hook.settings import MaturinSettings
+
+    class _Importer(Protocol):
+        _settings: MaturinSettings | None
+
+        def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings: ...
+
+
+DEFAULT_ARGS = ("--color", "always")
+
+
+def importer_args(
+    importer: _Importer,
+    base: type[_Importer],
+    module_path: str,
+    source_path: Path,
+    command: Literal["develop", "build"] = "develop",
+) -> list[str]:
+    """`importer.get_settings(module_path, source_path).to_args(command)`, without the settings
+    module when the importer of class `base` (or a subclass) runs with the default settings: none
+    given, `get_settings()` not overridden."""
+    if importer._settings is None and type(importer).get_settings is base.get_settings:
+        return list(DEFAULT_ARGS)
+    return importer.get_settings(module_path, source_path).to_args(command)

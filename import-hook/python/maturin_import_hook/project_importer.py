@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterator, NamedTuple, Sequence
 
 from maturin_import_hook import _meta_path
-from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
+from maturin_import_hook._default_settings import importer_args
 from maturin_import_hook._logging import announce_build, log_waiting, logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -230,10 +230,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         return None
 
     def _rebuild(self, name: str, project: _Project) -> str:
-        if self._settings is None and type(self).get_settings is MaturinProjectImporter.get_settings:
-            args = list(DEFAULT_DEVELOP_ARGS)
-        else:
-            args = self.get_settings(name, project.project_dir).to_args("develop")
+        args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
         if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
             return self._rebuild_with_binary(name, project.manifest, args)
         from maturin_import_hook import _fast

@@ -19,10 +19,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence
 
 from maturin_import_hook import _meta_path
-from maturin_import_hook._default_settings import DEFAULT_DEVELOP_ARGS
+from maturin_import_hook._default_settings import importer_args
 from maturin_import_hook._logging import announce_build, log_waiting, logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
@@ -169,10 +169,8 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         cls = type(self)
         # an override of find_maturin() asks for builds by that binary, as upstream runs them
         maturin = None if cls.find_maturin is MaturinRustFileImporter.find_maturin else self.find_maturin()
-        if self._settings is None and cls.get_settings is MaturinRustFileImporter.get_settings:
-            args = list(DEFAULT_DEVELOP_ARGS)
-        else:
-            args = self.get_settings(fullname, rs_file).to_args("develop" if maturin is None else "build")
+        command: Literal["develop", "build"] = "develop" if maturin is None else "build"
+        args = importer_args(self, MaturinRustFileImporter, fullname, rs_file, command)
         custom_project = (
             cls.generate_project_for_single_rust_file
             is not MaturinRustFileImporter.generate_project_for_single_rust_file
