@@ -67,14 +67,7 @@ impl Transaction {
             Err(err) if err.kind() == io::ErrorKind::NotFound => false,
             Err(err) => return Err(io_error("inspect", path, &err)),
         };
-        let parent = path
-            .parent()
-            .ok_or_else(|| anyhow!("cannot install {}: it has no parent", path.display()))?;
-        self.create_dirs(parent)?;
-        write_atomically(path, content, mode)?;
-        if !existed {
-            self.created_files.push(path.to_path_buf());
-        }
+        self.replace(path, content, mode, existed)?;
         Ok(Outcome::Written)
     }
 
@@ -82,6 +75,18 @@ impl Transaction {
     /// already does.
     pub fn write_file(&mut self, path: &Path, content: &[u8], mode: FileMode) -> Result<()> {
         let existed = fs::symlink_metadata(path).is_ok();
+        self.replace(path, content, mode, existed)
+    }
+
+    /// Writes `path` atomically (its directories made as needed); a file that did not exist
+    /// before is remembered as created.
+    fn replace(
+        &mut self,
+        path: &Path,
+        content: &[u8],
+        mode: FileMode,
+        existed: bool,
+    ) -> Result<()> {
         let parent = path
             .parent()
             .ok_or_else(|| anyhow!("cannot install {}: it has no parent", path.display()))?;

@@ -6,6 +6,7 @@
 //! elsewhere (scripts, headers, data, purelib, platlib), and everything else for the root
 //! site-packages directory.
 
+use super::fsio::FileMode;
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashSet;
 use std::fs::File;
@@ -24,6 +25,17 @@ pub(crate) struct WheelFile {
     pub hash: String,
     /// Whether the entry's unix mode has any executable bit.
     pub executable: bool,
+}
+
+impl WheelFile {
+    /// The permissions the installed file gets.
+    pub fn mode(&self) -> FileMode {
+        if self.executable {
+            FileMode::Executable
+        } else {
+            FileMode::Regular
+        }
+    }
 }
 
 /// A wheel read into memory.

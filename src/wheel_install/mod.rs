@@ -413,14 +413,8 @@ fn plan_files<'w>(
             Scheme::Data => &paths.data,
             Scheme::DistInfo => dist_info_dir,
         };
-        let dest = rel
-            .iter()
-            .fold(base.to_path_buf(), |dest, part| dest.join(part));
-        let mode = if file.executable {
-            FileMode::Executable
-        } else {
-            FileMode::Regular
-        };
+        let dest = base.join(rel.iter().collect::<PathBuf>());
+        let mode = file.mode();
         match scheme {
             Scheme::DistInfo => {
                 if rel.len() == 1 && OWN_DIST_INFO_FILES.contains(&rel[0].as_str()) {
@@ -633,14 +627,8 @@ pub fn extract_modules(wheel: &Path, dir: &Path, rewrite: bool) -> Result<Extrac
             if !matches!(scheme, Scheme::Root | Scheme::Purelib | Scheme::Platlib) {
                 continue;
             }
-            let dest = parts
-                .iter()
-                .fold(dir.to_path_buf(), |path, part| path.join(part));
-            let mode = if file.executable {
-                FileMode::Executable
-            } else {
-                FileMode::Regular
-            };
+            let dest = dir.join(parts.iter().collect::<PathBuf>());
+            let mode = file.mode();
             if rewrite {
                 transaction.write_file(&dest, &file.content, mode)?;
                 report.written.push(dest);
