@@ -4,8 +4,6 @@
 //! environment), else `<environment>/maturin_build_cache` when writable, else the user cache
 //! directory's `maturin_build_cache/<python version>_<environment hash>`.
 
-use anyhow::Result;
-use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -40,12 +38,6 @@ impl BuildCache {
     pub fn interpreter_file(&self, python: &Path) -> PathBuf {
         let key = short_hash(python.as_os_str().as_encoded_bytes());
         self.root.join("interpreters").join(format!("{key}.json"))
-    }
-
-    /// Writes `value` as JSON to `path` atomically (a temporary file renamed into place), so a
-    /// reader never sees half a file, even when the writer is killed.
-    pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
-        maturin_hook_freshness::write_json_atomically(path, value)
     }
 }
 

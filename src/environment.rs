@@ -1,10 +1,57 @@
-//! Which Python environment `maturin develop` installs into.
+//! The Python environment a command works on: its root (a venv or conda prefix, what the
+//! interpreter calls `sys.prefix`) and its interpreter.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    pub root: PathBuf,
+    pub python: PathBuf,
+}
+
+impl Environment {
+    /// The environment rooted at `root`, with its usual interpreter.
+    pub fn at(root: PathBuf) -> Environment {
+        Environment {
+            python: environment_python(&root),
+            root,
+        }
+    }
+
+    /// The environment `maturin develop` installs into, found from the current directory (see
+    /// [`find_target_environment`]).
+    pub fn find_from_cwd() -> Result<Environment> {
+        let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
+        find_target_environment(&cwd).map(Environment::at)
+    }
+
+    /// The interpreter, which must exist.
+    pub fn python(&self) -> Result<&Path> {
+        if !self.python.is_file() {
+            bail!(
+                "{} is not a Python environment: there is no interpreter at {}",
+                self.root.display(),
+                self.python.display()
+            );
+        }
+        Ok(&self.python)
+    }
+}
+
+/// The interpreter of an environment, without asking `rustc` for the target.
+pub fn environment_python(root: &Path) -> PathBuf {
+    if cfg!(windows) {
+        root.join("Scripts").join("python.exe")
+    } else {
+        root.join("bin").join("python")
+    }
+}
+
 /// Finds the target environment the way upstream maturin does: `VIRTUAL_ENV`, then
-/// `CONDA_PREFIX`, then a `.venv` directory in `start_dir` or one of its parents.
+/// `CONDA_PREFIX`, then a `.venv` directory in `start_dir` or one of its parents; and, where
+/// upstream gives up, the virtual environment this `maturin` binary is installed in (so that
+/// `venv/bin/maturin` works without activating the venv).
 pub fn find_target_environment(start_dir: &Path) -> Result<PathBuf> {
     let virtual_env = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from);
     let conda_prefix = std::env::var_os("CONDA_PREFIX").map(PathBuf::from);
@@ -29,7 +76,7 @@ pub fn find_target_environment(start_dir: &Path) -> Result<PathBuf> {
                 dot_venv.display()
             );
         }
-        let python = crate::develop::environment_python(&dot_venv);
+        let python = environment_python(&dot_venv);
         if !python.is_file() {
             bail!(
                 "Your virtualenv at {} is broken. It contains a pyvenv.cfg but no python at {}",
@@ -39,6 +86,11 @@ pub fn find_target_environment(start_dir: &Path) -> Result<PathBuf> {
         }
         tracing::debug!("Found a virtualenv named .venv at {}", dot_venv.display());
         return Ok(dot_venv);
+    }
+
+    if let Some(own) = own_virtual_environment() {
+        tracing::debug!("Using the virtualenv of this maturin, {}", own.display());
+        return Ok(own);
     }
 
     bail!(
@@ -51,8 +103,10 @@ pub fn find_target_environment(start_dir: &Path) -> Result<PathBuf> {
     )
 }
 
-/// [`find_target_environment`] from the current directory.
-pub fn find_target_environment_from_cwd() -> Result<PathBuf> {
-    let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
-    find_target_environment(&cwd)
+/// The virtual environment whose scripts directory holds the running executable.
+fn own_virtual_environment() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let root = exe.parent()?.parent()?;
+    (root.join("pyvenv.cfg").is_file() && environment_python(root).is_file())
+        .then(|| root.to_path_buf())
 }

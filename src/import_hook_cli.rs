@@ -1,8 +1,8 @@
 //! `maturin import-hook …`: the same jobs as `python -m maturin_import_hook …`.
 //!
 //! The binary finds the target environment as `maturin develop` does ([`ImportHookCommand::run`]);
-//! the Python package can run the same commands in process for its own interpreter with
-//! [`run_with_python`] (or [`run_for`] with an explicit [`Target`]).
+//! the Python package runs the same commands in process for its own interpreter with
+//! [`run_for`].
 
 mod cache;
 mod report;
@@ -12,12 +12,11 @@ mod version;
 pub use report::{Report, Value};
 pub use site::SiteFacts;
 
+use crate::environment::Environment;
 use crate::site_customize::BlockOptions;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// `maturin import-hook` as a program of its own: what the Python package's
 /// `python -m maturin_import_hook …` can parse its arguments with before [`run_with_python`].
@@ -106,94 +105,17 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The environment a command works on: its interpreter and its root (`sys.exec_prefix`),
-/// which decides where the build cache is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub python: PathBuf,
-    pub environment: PathBuf,
-}
-
-impl Target {
-    /// The environment at `environment` (a venv or conda prefix) and its `python`.
-    pub fn from_environment(environment: PathBuf) -> Target {
-        Target {
-            python: crate::develop::environment_python(&environment),
-            environment,
-        }
-    }
-
-    /// The environment of the interpreter `python` (for the Python package: `sys.executable`).
-    /// A venv is recognised by its `pyvenv.cfg`; otherwise the interpreter is asked for its
-    /// `sys.exec_prefix`.
-    pub fn from_python(python: &Path) -> Result<Target> {
-        let bin_dir = python.parent().unwrap_or(Path::new("."));
-        let venv = [bin_dir.parent(), Some(bin_dir)]
-            .into_iter()
-            .flatten()
-            .find(|dir| dir.join("pyvenv.cfg").is_file());
-        let environment = match venv {
-            Some(dir) => dir.to_path_buf(),
-            None => exec_prefix(python)?,
-        };
-        Ok(Target {
-            python: python.to_path_buf(),
-            environment,
-        })
-    }
-
-    /// The interpreter, which must exist.
-    pub fn python(&self) -> Result<&Path> {
-        if !self.python.is_file() {
-            bail!(
-                "{} is not a Python environment: there is no interpreter at {}",
-                self.environment.display(),
-                self.python.display()
-            );
-        }
-        Ok(&self.python)
-    }
-}
-
-fn exec_prefix(python: &Path) -> Result<PathBuf> {
-    let output = Command::new(python)
-        .args([
-            "-I",
-            "-S",
-            "-c",
-            "import sys; sys.stdout.write(sys.exec_prefix)",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("failed to run the Python interpreter {}", python.display()))?;
-    let prefix = String::from_utf8(output.stdout).unwrap_or_default();
-    if !output.status.success() || prefix.is_empty() {
-        bail!(
-            "{} did not report its sys.exec_prefix ({}): {}",
-            python.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(PathBuf::from(prefix))
-}
-
 impl ImportHookCommand {
     /// Runs the command for the environment `maturin develop` would use (`VIRTUAL_ENV`,
-    /// `CONDA_PREFIX`, or a `.venv` in the current directory or above).
+    /// `CONDA_PREFIX`, a `.venv` in the current directory or above, or the venv of this
+    /// `maturin`).
     pub fn run(self) -> Result<()> {
-        let environment = crate::environment::find_target_environment_from_cwd()?;
-        run_for(self, &Target::from_environment(environment))
+        run_for(self, &Environment::find_from_cwd()?)
     }
-}
-
-/// Runs the command for the interpreter `python` and its environment, printing to stdout.
-pub fn run_with_python(command: ImportHookCommand, python: &Path) -> Result<()> {
-    run_for(command, &Target::from_python(python)?)
 }
 
 /// Runs the command for `target`, printing its output to stdout (warnings go to stderr).
-pub fn run_for(command: ImportHookCommand, target: &Target) -> Result<()> {
+pub fn run_for(command: ImportHookCommand, target: &Environment) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     run_to(command, target, &mut out)?;
@@ -202,7 +124,7 @@ pub fn run_for(command: ImportHookCommand, target: &Target) -> Result<()> {
 }
 
 /// Runs the command for `target`, writing its output to `out`.
-pub fn run_to(command: ImportHookCommand, target: &Target, out: &mut dyn Write) -> Result<()> {
+pub fn run_to(command: ImportHookCommand, target: &Environment, out: &mut dyn Write) -> Result<()> {
     match command {
         ImportHookCommand::Site(SiteCommand::Info(FormatOption { format })) => {
             site::info(target, format, out)
@@ -251,18 +173,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_environment_of_a_venv_python_is_the_venv() {
-        let venv = tempfile::tempdir().unwrap();
-        std::fs::write(venv.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
-        let python = crate::develop::environment_python(venv.path());
-        // no process is started for a venv: the interpreter need not even exist
-        let target = Target::from_python(&python).unwrap();
-        assert_eq!(target.environment, venv.path());
-        assert_eq!(target.python, python);
-        assert_eq!(Target::from_environment(venv.path().to_path_buf()), target);
-    }
-
-    #[test]
     fn the_commands_parse_as_a_program_of_their_own() {
         use clap::{CommandFactory, Parser};
         ImportHookCli::command().debug_assert();
@@ -301,7 +211,7 @@ mod tests {
     #[test]
     fn a_missing_interpreter_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let target = Target::from_environment(dir.path().to_path_buf());
+        let target = Environment::at(dir.path().to_path_buf());
         let error = target.python().unwrap_err().to_string();
         assert!(error.contains("is not a Python environment"), "{error}");
         assert!(

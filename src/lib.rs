@@ -1,72 +1,47 @@
-//! maturin with the import hook built in.
+//! maturin with the import hook built in: the library behind the `maturin` binary and the
+//! `maturin_import_hook` runtime (through its pyo3 modules).
 //!
-//! The build machinery is the crates.io `maturin` crate; this library adds the command line
-//! (so that the binary stays a thin `main`) and the pieces the import hook runtime shares with
-//! it. The Python package `maturin_import_hook` links this library through a pyo3 module.
+//! The build machinery is the crates.io `maturin` crate; the command line lives in the binary
+//! (`src/bin/maturin`), not here.
+//!
+//! # The pipeline
+//!
+//! Every way a project is brought up to date runs one pipeline: check the recorded inputs →
+//! decide (up to date / replay cargo / full develop) → build → install → record.
+//!
+//! - [`develop`]: the pipeline itself ([`develop::develop`] with a [`develop::DevelopRequest`]);
+//! - [`freshness`] (the light crate): build records and their check, the replay of cargo, the
+//!   project lock, the [`freshness::report::Reporter`] each front end implements, and the
+//!   import's own half of the pipeline ([`freshness::refresh`]), which runs without the
+//!   maturin crate.
+//!
+//! # Front ends
+//!
+//! - `maturin develop` (the binary) and [`hook`], the `.pth` finder of `--with-hook`;
+//! - [`rs_file`]: builds of standalone `.rs` files for the `.rs` file importer;
+//! - the project importer of `install()`, which asks for [`freshness::request::BuildRequest`]s;
+//! - [`import_hook_cli`]: `maturin import-hook …` and `python -m maturin_import_hook …`.
+//!
+//! # Pieces
+//!
+//! - [`wheel_install`]: installing a wheel without pip;
+//! - [`environment`], [`interpreter`]: the target environment and its interpreter's facts;
+//! - [`build_cache`]: what the cache holds; [`site_customize`]: the managed sitecustomize block
+//!   and the one grammar of the hook's maturin settings;
+//! - [`cargo_child`]: cargo of an import-started build runs in the project's directory and dies
+//!   with the importing process.
 
 pub mod build_cache;
-pub mod cli;
-pub mod commands;
+pub mod cargo_child;
 pub mod develop;
 pub mod environment;
+pub mod hook;
 pub mod import_hook_cli;
 pub mod interpreter;
-pub mod logging;
 pub mod rs_file;
 pub mod site_customize;
 pub mod version;
 pub mod wheel_install;
 
 pub use maturin;
-pub use maturin_hook_freshness::fingerprint;
-
-use anyhow::Result;
-use cli::{Cli, Command};
-
-/// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        Command::Build {
-            release,
-            strip,
-            sdist,
-            pgo,
-            build,
-        } => commands::build::build(build, release, strip.strip, sdist, pgo.pgo),
-        #[cfg(feature = "upload")]
-        Command::Publish {
-            debug,
-            no_strip,
-            no_sdist,
-            pgo,
-            publish,
-            build,
-        } => commands::publish::publish(build, publish, debug, no_strip, no_sdist, pgo.pgo),
-        Command::ListPython { target } => commands::list_python(target),
-        Command::Develop(command) => commands::develop::develop(command),
-        Command::SDist { manifest_path, out } => commands::sdist::sdist(manifest_path, out),
-        #[cfg(feature = "scaffolding")]
-        Command::InitProject { path, options } => maturin::init_project(path, options),
-        #[cfg(feature = "scaffolding")]
-        Command::NewProject { path, options } => maturin::new_project(path, options),
-        #[cfg(feature = "scaffolding")]
-        Command::GenerateCI(generate_ci) => generate_ci.execute(),
-        #[cfg(feature = "upload")]
-        Command::Upload { publish, files } => commands::upload(publish, files),
-        Command::GenerateStubs { out, python, cargo } => {
-            commands::generate_stubs::generate_stubs(out, python, cargo)
-        }
-        Command::Pep517(command) => commands::pep517::pep517(command),
-        #[cfg(feature = "cli-completion")]
-        Command::Completions { shell } => {
-            commands::completions(shell);
-            Ok(())
-        }
-        #[cfg(feature = "zig")]
-        Command::Zig(zig) => {
-            use anyhow::Context;
-            zig.execute().context("Failed to run zig linker wrapper")
-        }
-        Command::ImportHook(command) => command.run(),
-    }
-}
+pub use maturin_hook_freshness as freshness;

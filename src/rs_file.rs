@@ -27,14 +27,16 @@
 mod with_binary;
 
 use crate::build_cache::{short_hash, BuildCache};
-use crate::develop::hook::parse_develop_args;
 use crate::develop::{
-    develop, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget, Prepare, Progress,
+    develop, parse_develop_args, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
+    Prepare,
 };
 use anyhow::{anyhow, bail, Context, Result};
+use maturin_hook_freshness::atomic_write;
 use maturin_hook_freshness::cache_location;
-use maturin_hook_freshness::state::extension_module;
-use std::io::Write;
+use maturin_hook_freshness::record::{extension_module, Checking};
+use maturin_hook_freshness::report::Reporter;
+use maturin_hook_freshness::request::BuildRequest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -103,8 +105,6 @@ pub struct RsFileRequest {
     /// Build with this maturin binary instead of in-process (`args` are then `maturin build`
     /// flags, and `generate` is required); see [`with_binary`].
     pub maturin: Option<PathBuf>,
-    /// Told about waits and builds.
-    pub progress: Box<dyn Progress>,
 }
 
 /// What a build of a `.rs` file did, and where its extension module is.
@@ -118,7 +118,7 @@ pub struct RsFileBuilt {
 /// Makes the extension module of a `.rs` file match the file: generates (or refreshes) its
 /// project, then runs our develop on it into the cache, which does nothing when nothing
 /// changed and replays cargo after a change of Rust sources only.
-pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
+pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBuilt> {
     let rs_file = request
         .rs_file
         .canonicalize()
@@ -131,14 +131,17 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
     ));
     let layout = RsFileLayout::new(&cache, &rs_file, module);
     if let Some(maturin) = request.maturin.clone() {
-        return with_binary::build(request, layout, &maturin);
+        return with_binary::build(request, layout, &maturin, reporter);
     }
-    let request_key = cache_location::rs_file_request_key(
-        &request.python,
-        &request.environment,
-        request.build_dir.as_deref(),
-        &request.args,
-    );
+    let request_key = BuildRequest::RsFile {
+        rs_file: rs_file.clone(),
+        module: module.to_string(),
+        args: request.args.clone(),
+        python: request.python.clone(),
+        build_dir: request.build_dir.clone(),
+    }
+    .id(&request.environment)?
+    .key;
     let mut options = parse_develop_args(&request.args)?;
     // Nothing is installed into the environment: no dependencies, no pip.
     options.extras.clear();
@@ -179,22 +182,25 @@ pub fn build(request: RsFileRequest) -> Result<RsFileBuilt> {
         }
     };
     let own_project = prepare.is_none();
-    let outcome = develop(DevelopRequest {
-        state_dir: Some(layout.state_dir.clone()),
-        lock_timeout: request.lock_timeout,
-        install_target: InstallTarget::Directory(layout.output_dir.clone()),
-        python: Some(request.python),
-        force_rebuild: request.force_rebuild,
-        prepare,
-        progress: request.progress,
-        // a project made by a caller's generator is not what the light check assumes
-        request_key: own_project.then_some(request_key),
-        ..DevelopRequest::new(options, request.environment)
-    })?;
-    if own_project && matches!(outcome.action, DevelopAction::Installed { .. }) {
+    let outcome = develop(
+        DevelopRequest {
+            state_dir: Some(layout.state_dir.clone()),
+            lock_timeout: request.lock_timeout,
+            install_target: InstallTarget::Directory(layout.output_dir.clone()),
+            python: Some(request.python),
+            force_rebuild: request.force_rebuild,
+            prepare,
+            // a project made by a caller's generator is not what the light check assumes
+            request_key: own_project.then_some(request_key),
+            checking: Checking::Import,
+            ..DevelopRequest::new(options, request.environment)
+        },
+        reporter,
+    )?;
+    if own_project && matches!(outcome.action(), DevelopAction::Installed { .. }) {
         // the lock the next new project starts from (written whole, so never read half-way)
         if let Ok(lock) = std::fs::read(layout.project_dir.join("Cargo.lock")) {
-            let _ = write_if_changed(&layout.lock_seed, &lock);
+            let _ = atomic_write::write_if_changed(&layout.lock_seed, &lock);
         }
     }
     let extension = extension_module(&outcome.outputs, module).ok_or_else(|| {
@@ -309,11 +315,14 @@ pub fn generate_project(
          module-name = {module_string}\n",
         module_string = toml_string(module),
     );
-    write_if_changed(&project_dir.join("Cargo.toml"), cargo_toml.as_bytes())?;
-    write_if_changed(
-        &project_dir.join("pyproject.toml"),
-        pyproject_toml.as_bytes(),
-    )?;
+    for (name, content) in [
+        ("Cargo.toml", cargo_toml),
+        ("pyproject.toml", pyproject_toml),
+    ] {
+        let path = project_dir.join(name);
+        atomic_write::write_if_changed(&path, content.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if let Some(seed) = lock_seed {
         seed_lock(project_dir, seed);
     }
@@ -328,27 +337,8 @@ fn seed_lock(project_dir: &Path, seed: &Path) {
         return;
     }
     if let Ok(content) = std::fs::read(seed) {
-        let _ = write_if_changed(&lock, &content);
+        let _ = atomic_write::write_if_changed(&lock, &content);
     }
-}
-
-/// Writes `content` to `path` unless it already holds exactly that; atomically.
-fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
-    if std::fs::read(path).is_ok_and(|existing| existing == content) {
-        return Ok(());
-    }
-    let dir = path
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
-    file.write_all(content)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
-//! The environment variables that change what cargo, rustc, pyo3 or maturin build. A develop
-//! records their fingerprint; an import whose environment differs rebuilds.
+//! The environment variables that change what cargo, rustc, pyo3 or maturin build. A build
+//! records them; an import whose environment differs rebuilds, and says which variable changed
+//! from what to what.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Name prefixes of the variables a build reads.
 const PREFIXES: &[&str] = &[
@@ -10,6 +14,10 @@ const PREFIXES: &[&str] = &[
 const IGNORED: &[&str] = &[
     "MATURIN_BUILD_DIR",
     "MATURIN_IMPORT_HOOK_ENABLED",
+    "MATURIN_IMPORT_HOOK_SHOW_WARNINGS",
+    "MATURIN_HOOK_RUN_CARGO",
+    "MATURIN_HOOK_CARGO_DIR",
+    "MATURIN_HOOK_CARGO_PARENT",
     "RUST_LOG",
     "RUST_BACKTRACE",
     "CARGO_TERM_COLOR",
@@ -18,20 +26,109 @@ const IGNORED: &[&str] = &[
     "CARGO_TERM_PROGRESS_WHEN",
 ];
 
-/// A short hash of the build-relevant variables of this process and of this crate's version.
-pub fn fingerprint() -> String {
-    let mut variables: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value)))
-        .filter(|(name, _)| {
-            PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-                && !IGNORED.contains(&name.as_str())
-        })
-        .map(|(name, value)| (name, value.to_string_lossy().into_owned()))
-        .collect();
-    variables.sort();
-    let mut text = format!("maturin-hook-freshness {}\n", env!("CARGO_PKG_VERSION"));
-    for (name, value) in variables {
-        text.push_str(&format!("{name}={value}\n"));
+/// Parts of names whose values are not written into the build record (the record is a file
+/// in the environment): only a hash of them is kept.
+const SECRET_WORDS: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "KEY"];
+
+/// The build-relevant variables, by name: their value, or `sha256:<hash>` for a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildEnvironment(BTreeMap<String, String>);
+
+impl BuildEnvironment {
+    /// The build-relevant variables of this process.
+    pub fn current() -> BuildEnvironment {
+        BuildEnvironment::from_vars(std::env::vars_os().filter_map(|(name, value)| {
+            Some((
+                name.into_string().ok()?,
+                value.to_string_lossy().into_owned(),
+            ))
+        }))
     }
-    crate::short_hash(text.as_bytes())
+
+    fn from_vars(vars: impl Iterator<Item = (String, String)>) -> BuildEnvironment {
+        BuildEnvironment(
+            vars.filter(|(name, _)| {
+                PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+                    && !IGNORED.contains(&name.as_str())
+            })
+            .map(|(name, value)| {
+                let secret = SECRET_WORDS.iter().any(|word| name.contains(word));
+                let value = if secret {
+                    format!("sha256:{}", crate::short_hash(value.as_bytes()))
+                } else {
+                    value
+                };
+                (name, value)
+            })
+            .collect(),
+        )
+    }
+
+    /// What differs from `recorded`, for a person: `RUSTFLAGS changed from "" to "-Copt-level=1"`,
+    /// `CARGO_TARGET_DIR was unset, now "/t"`; `None` when nothing does.
+    pub fn changes_since(&self, recorded: &BuildEnvironment) -> Option<String> {
+        let names: std::collections::BTreeSet<&String> =
+            self.0.keys().chain(recorded.0.keys()).collect();
+        let changes: Vec<String> = names
+            .into_iter()
+            .filter_map(|name| {
+                let (old, new) = (recorded.0.get(name), self.0.get(name));
+                let shown = |value: &String| {
+                    if value.starts_with("sha256:") {
+                        "<hidden>".to_string()
+                    } else {
+                        format!("{value:?}")
+                    }
+                };
+                match (old, new) {
+                    (Some(old), Some(new)) if old != new => Some(format!(
+                        "{name} changed from {} to {}",
+                        shown(old),
+                        shown(new)
+                    )),
+                    (None, Some(new)) => Some(format!("{name} was unset, now {}", shown(new))),
+                    (Some(old), None) => Some(format!("{name} was {}, now unset", shown(old))),
+                    _ => None,
+                }
+            })
+            .collect();
+        (!changes.is_empty())
+            .then(|| format!("the build environment changed: {}", changes.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn environment(vars: &[(&str, &str)]) -> BuildEnvironment {
+        BuildEnvironment::from_vars(
+            vars.iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        )
+    }
+
+    #[test]
+    fn names_each_changed_variable_and_hides_secrets() {
+        let before = environment(&[
+            ("RUSTFLAGS", "-Copt-level=1"),
+            ("CARGO_REGISTRY_TOKEN", "hunter2"),
+            ("PATH", "/bin"),
+            ("RUST_LOG", "debug"),
+        ]);
+        let after = environment(&[
+            ("RUSTFLAGS", "-Copt-level=2"),
+            ("CARGO_REGISTRY_TOKEN", "hunter3"),
+            ("CARGO_TARGET_DIR", "/t"),
+        ]);
+        assert_eq!(before.changes_since(&before), None);
+        let changes = after.changes_since(&before).unwrap();
+        assert_eq!(
+            changes,
+            "the build environment changed: CARGO_REGISTRY_TOKEN changed from <hidden> to \
+             <hidden>; CARGO_TARGET_DIR was unset, now \"/t\"; RUSTFLAGS changed from \
+             \"-Copt-level=1\" to \"-Copt-level=2\""
+        );
+        assert!(!serde_json::to_string(&after).unwrap().contains("hunter"));
+    }
 }

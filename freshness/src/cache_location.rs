@@ -8,7 +8,6 @@
 
 use crate::short_hash;
 use anyhow::{Context, Result};
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -37,35 +36,6 @@ pub fn cache_root(environment: &Path, build_dir: Option<&Path>) -> PathBuf {
         Some(dir) => dir.to_path_buf(),
         None => environment_cache_root(environment),
     }
-}
-
-/// The request key of a build by the project importer (`_native.develop_project`), for
-/// [`crate::state::request_key`].
-pub fn project_request_key(
-    environment: &Path,
-    build_dir: Option<&Path>,
-    args: &[String],
-    extra_inputs: &[PathBuf],
-) -> String {
-    let mut parts: Vec<&OsStr> = vec![environment.as_os_str()];
-    parts.push(build_dir.map_or(OsStr::new(""), Path::as_os_str));
-    parts.extend(args.iter().map(OsStr::new));
-    parts.push(OsStr::new("--inputs"));
-    parts.extend(extra_inputs.iter().map(|path| path.as_os_str()));
-    crate::state::request_key("project", &parts)
-}
-
-/// The request key of a build by the `.rs` file importer.
-pub fn rs_file_request_key(
-    python: &Path,
-    environment: &Path,
-    build_dir: Option<&Path>,
-    args: &[String],
-) -> String {
-    let mut parts: Vec<&OsStr> = vec![python.as_os_str(), environment.as_os_str()];
-    parts.push(build_dir.map_or(OsStr::new(""), Path::as_os_str));
-    parts.extend(args.iter().map(OsStr::new));
-    crate::state::request_key("rs_file", &parts)
 }
 
 /// The state directory of the develops of the project named by `project_key`.

@@ -74,6 +74,15 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         .collect())
 }
 
+/// What [`InputRecord`] compares for a path: the sha256 of a file's content; a directory (an
+/// input whose presence decides the project layout) only counts as present.
+fn content_hash(path: &Path) -> std::io::Result<String> {
+    if path.is_dir() {
+        return Ok("directory".to_string());
+    }
+    sha256_file(path)
+}
+
 /// One file that a build read (or that must be absent, like an optional cargo config).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InputRecord {
@@ -97,7 +106,7 @@ impl InputRecord {
         let state = match FileStamp::of(path) {
             Ok(stamp) => Some(RecordedFile {
                 stamp,
-                sha256: sha256_file(path)
+                sha256: content_hash(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,
                 unsettled: false,
             }),
@@ -122,21 +131,6 @@ impl InputRecord {
             state.unsettled = state.stamp.mtime_ns > build_started_ns;
         }
         Ok(record)
-    }
-
-    /// A record of a file we wrote ourselves: any stat change counts as a change, so its
-    /// content is not hashed.
-    pub fn stamp_only(path: &Path) -> Result<InputRecord> {
-        let stamp =
-            FileStamp::of(path).with_context(|| format!("cannot stat {}", path.display()))?;
-        Ok(InputRecord {
-            path: path.to_path_buf(),
-            state: Some(RecordedFile {
-                stamp,
-                sha256: String::new(),
-                unsettled: false,
-            }),
-        })
     }
 }
 
@@ -190,7 +184,7 @@ pub fn check(records: &mut [InputRecord], build_started_ns: i128) -> Checked {
             (Some(_), None) => Some(ChangeKind::Deleted),
             (Some(recorded), Some(_)) if recorded.unsettled => Some(ChangeKind::Modified),
             (Some(recorded), Some(stamp)) if recorded.stamp == stamp => None,
-            (Some(recorded), Some(stamp)) => match sha256_file(&record.path) {
+            (Some(recorded), Some(stamp)) => match content_hash(&record.path) {
                 Ok(hash) if hash == recorded.sha256 => {
                     recorded.stamp = stamp;
                     checked.restamped = true;

@@ -1,32 +1,43 @@
 //! The light half of maturin-hook: everything an import of a hooked package may need when no
 //! full build is due, without the maturin crate.
 //!
-//! - [`state`]: what a develop recorded about its build, and the freshness check against it;
-//! - [`fingerprint`]: per-file stamps and hashes;
-//! - [`quick_rebuild`]: replaying the recorded cargo command after a Rust-only change and
-//!   putting the new artifact in place;
+//! The pipeline every front end runs is check → decide → build → install → record. This
+//! crate holds the part an import runs on its own:
+//!
+//! - [`request`]: what a front end asks for, where its build record lives, and its key;
+//! - [`record`]: what a build recorded, and the freshness check against it;
+//! - [`refresh`]: the import's pipeline: check, and replay cargo after a Rust-only change;
+//! - [`replay`]: running the recorded cargo commands and installing their artifacts;
+//! - [`report`]: the [`report::Reporter`] every front end implements (the library never prints);
+//! - [`fingerprint`]: per-file stamps and hashes, cargo's dep-info;
 //! - [`lock`]: one build of a project at a time;
 //! - [`build_environment`]: the environment variables a build depends on;
-//! - [`cache_location`]: where the build cache and each build's state are;
-//! - [`dist_info`]: installed distributions that link to a local project;
-//! - [`project_discovery`]: which directory holds a maturin project, and its import name.
+//! - [`cache_location`]: where the build cache is;
+//! - [`dist_info`], [`project_discovery`]: which local projects an import could mean;
+//! - [`atomic_write`]: the one way a file is replaced;
+//! - `python` (feature `python`): what the runtime's two pyo3 modules share.
 //!
 //! `maturin_import_hook._fast` links only this crate, so an up-to-date import loads a small
 //! library; `maturin-hook` (the CLI and `_native`) builds on it for full builds.
 
+pub mod atomic_write;
 pub mod build_environment;
 pub mod cache_location;
 pub mod dist_info;
 pub mod fingerprint;
 pub mod lock;
 pub mod project_discovery;
-pub mod quick_rebuild;
-pub mod state;
+#[cfg(feature = "python")]
+pub mod python;
+pub mod record;
+pub mod refresh;
+pub mod replay;
+pub mod report;
+pub mod request;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::Path;
 
 /// The first 16 hex digits of the sha256 of `bytes`: names of cache entries.
@@ -35,17 +46,12 @@ pub fn short_hash(bytes: &[u8]) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `value` as JSON to `path` atomically (a temporary file renamed into place), so a
-/// reader never sees half a file, even when the writer is killed.
+/// Writes `value` as JSON to `path` (see [`atomic_write`]), creating its directory.
 pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().context("cache file without a directory")?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the build cache directory {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write to the build cache at {}", dir.display()))?;
-    serde_json::to_writer(&mut file, value)?;
-    file.flush()?;
-    file.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let json = serde_json::to_vec(value)?;
+    atomic_write::write(path, &json, atomic_write::Options::default())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

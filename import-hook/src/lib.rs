@@ -1,31 +1,24 @@
 //! `maturin_import_hook._native`: the Python runtime's entry into the maturin-hook library,
-//! for what needs the maturin crate (a full develop). The up-to-date check and Rust-only
-//! rebuilds are in the light `maturin_import_hook._fast`.
+//! for what needs the maturin crate: a full develop of a request that `_fast` could not bring
+//! up to date by itself, builds of `.rs` files, and the `python -m maturin_import_hook` commands.
 
-mod progress;
 #[cfg(unix)]
 mod stdio;
 
-use maturin_hook::develop::hook::{parse_develop_args, HookConfig};
-use maturin_hook::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest, Progress};
-use maturin_hook::import_hook_cli::{run_for, ImportHookCli, Target};
+use maturin_hook::develop::{develop, develop_request, DevelopAction, DevelopOutcome};
+use maturin_hook::environment::Environment;
+use maturin_hook::freshness::python::{to_python_error, BuildFailed, PyReporter};
+use maturin_hook::freshness::report::{BuildKind, BuildStart, OutputLine, OutputSorter, Reporter};
+use maturin_hook::freshness::request::BuildRequest;
+use maturin_hook::import_hook_cli::{run_for, ImportHookCli};
 use maturin_hook::rs_file::{self, RsFileRequest};
-use maturin_hook_freshness::cache_location::project_request_key;
-use maturin_hook_freshness::lock::LockTimeout;
-use progress::{CapturedOutput, HookProgress, Reporting};
-use pyo3::create_exception;
-use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
+use maturin_hook::site_customize::settings::HookSettings;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-create_exception!(
-    _native,
-    DevelopFailed,
-    PyRuntimeError,
-    "a develop failed; args: (message, output)"
-);
 
 /// The versions this runtime is made of: `(maturin-hook, maturin crate)`.
 #[pyfunction]
@@ -36,153 +29,75 @@ fn versions() -> (&'static str, &'static str) {
     )
 }
 
-/// Runs the develop recorded by `maturin develop --with-hook` (`config` is its JSON).
-/// Returns `(action, reason)`.
-#[pyfunction]
-#[pyo3(signature = (config, show_output=true))]
-fn develop_hooked(
-    py: Python<'_>,
-    config: &str,
-    show_output: bool,
-) -> PyResult<(String, Option<String>)> {
-    let config: HookConfig = serde_json::from_str(config)
-        .map_err(|error| PyValueError::new_err(format!("invalid hook configuration: {error}")))?;
-    let reporting = Reporting {
-        show_output,
-        on_wait: None,
-        on_build: None,
-    };
-    run_develop(py, reporting, |progress| {
-        Ok(DevelopRequest {
-            progress,
-            ..config.request()?
-        })
-    })
+fn parse_request(request: &str) -> PyResult<BuildRequest> {
+    serde_json::from_str(request)
+        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))
 }
 
-/// `maturin develop <args> -m <manifest_path>` into `environment`, as the project importer of
-/// `maturin_import_hook.install()` runs it, keeping its state in `build_dir` (default: the
-/// environment's build cache); `extra_inputs` count as inputs of the build. `on_wait(lock)`
-/// and `on_build(reason)` are called when it waits for another build and before it builds.
-/// Returns `(action, reason)`.
+fn timeout(seconds: Option<f64>) -> Option<Duration> {
+    seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)))
+}
+
+/// The full pipeline for `request` (the JSON of a `BuildRequest` of the hook or the project
+/// importer) into `environment` (`sys.prefix`), reporting to `reporter`. Returns
+/// `(action, reason, waited, modules)`.
 #[pyfunction]
-#[pyo3(signature = (
-    manifest_path, args, environment, lock_timeout_seconds=None, show_output=true,
-    force_rebuild=false, build_dir=None, extra_inputs=Vec::new(), on_wait=None, on_build=None,
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (request, environment, reporter, lock_timeout_seconds=None, force=false))]
 fn develop_project(
     py: Python<'_>,
-    manifest_path: PathBuf,
-    args: Vec<String>,
+    request: &str,
     environment: PathBuf,
+    reporter: Py<PyAny>,
     lock_timeout_seconds: Option<f64>,
-    show_output: bool,
-    force_rebuild: bool,
-    build_dir: Option<PathBuf>,
-    extra_inputs: Vec<PathBuf>,
-    on_wait: Option<Py<PyAny>>,
-    on_build: Option<Py<PyAny>>,
-) -> PyResult<(String, Option<String>)> {
-    let reporting = Reporting {
-        show_output,
-        on_wait,
-        on_build,
-    };
-    run_develop(py, reporting, |progress| {
-        let mut options = parse_develop_args(&args)?;
-        options.cargo_options.manifest_path = Some(manifest_path);
-        let request_key =
-            project_request_key(&environment, build_dir.as_deref(), &args, &extra_inputs);
-        Ok(DevelopRequest {
-            lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
-            force_rebuild,
-            request_key: Some(request_key),
-            build_dir,
-            extra_inputs,
-            progress,
-            ..DevelopRequest::new(options, environment)
-        })
-    })
-}
-
-/// Develops in-process (see [`in_process`]).
-fn run_develop(
-    py: Python<'_>,
-    reporting: Reporting,
-    request: impl FnOnce(Box<dyn Progress>) -> anyhow::Result<DevelopRequest> + Send,
-) -> PyResult<(String, Option<String>)> {
-    let outcome = in_process(py, reporting, |progress| {
-        request(progress).and_then(develop)
+    force: bool,
+) -> PyResult<(&'static str, Option<String>, bool, Vec<String>)> {
+    let build = parse_request(request)?;
+    let outcome = in_process(py, reporter, |reporter| {
+        let mut request = develop_request(&build, &environment)?;
+        request.lock_timeout = timeout(lock_timeout_seconds);
+        request.force_rebuild = force;
+        develop(request, reporter)
     })?;
-    Ok((action_name(&outcome).to_string(), outcome.reason))
+    Ok((
+        action_name(&outcome),
+        outcome.reason,
+        outcome.waited,
+        outcome.modules,
+    ))
 }
 
-fn action_name(outcome: &DevelopOutcome) -> &'static str {
-    match outcome.action {
-        DevelopAction::UpToDate => "up-to-date",
-        DevelopAction::Installed { .. } => "installed",
-        DevelopAction::Rebuilt => "rebuilt",
-        DevelopAction::BuiltOnly => "built",
-        DevelopAction::UpstreamInstall => "upstream-install",
-    }
-}
-
-/// Runs `build` without the GIL, reporting as `reporting` asks; from the start of an actual
-/// build, the program's stdout points at stderr (maturin prints progress there; shown when
-/// `show_output`). A failure raises `DevelopFailed(message, output)` (or `TimeoutError` for
-/// the project lock).
-fn in_process<T: Send>(
-    py: Python<'_>,
-    reporting: Reporting,
-    build: impl FnOnce(Box<dyn Progress>) -> anyhow::Result<T> + Send,
-) -> PyResult<T> {
-    let output = CapturedOutput::default();
-    let progress = HookProgress::new(reporting, output.clone());
-    let result = py.detach(|| {
-        let result = build(Box::new(progress));
-        (result, output.finish())
-    });
-    let (result, output) = result;
-    result.map_err(|error| {
-        if error.downcast_ref::<LockTimeout>().is_some() {
-            return PyTimeoutError::new_err(error.to_string());
-        }
-        DevelopFailed::new_err((format!("{error:#}"), output))
-    })
-}
-
-/// Builds the standalone Rust file `rs_file` as the pyo3 module `module_name` with the
-/// `maturin develop` flags `args`, for the interpreter `python` of the environment
-/// `environment`, into the build cache (`build_dir`, else the environment's). Does nothing
-/// when nothing changed. `generate(suggested_project_dir) -> project_dir`, when given, makes
-/// the project instead of the built-in generator, and is only called when a build is due.
-/// With `maturin` (a binary), that binary builds, `args` are `maturin build` flags and
-/// `generate` is required. `on_wait` and `on_build` as for `develop_project`. Returns
-/// `(action, extension module path, reason)`.
+/// Builds the `.rs` file of `request` (a `BuildRequest` of the `.rs` file importer) for
+/// `environment`, into the build cache. Does nothing when nothing changed.
+/// `generate(suggested_project_dir) -> project_dir`, when given, makes the project instead of
+/// the built-in generator, and is only called when a build is due. With `maturin` (a binary),
+/// that binary builds, the request's arguments are `maturin build` flags and `generate` is
+/// required. Returns `(action, extension module path, reason, waited)`.
 #[pyfunction]
 #[pyo3(signature = (
-    rs_file, module_name, args, python, environment, build_dir=None, lock_timeout_seconds=None,
-    show_output=true, force_rebuild=false, generate=None, maturin=None, on_wait=None,
-    on_build=None,
+    request, environment, reporter, lock_timeout_seconds=None, force=false, generate=None,
+    maturin=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn build_rs_file(
     py: Python<'_>,
-    rs_file: PathBuf,
-    module_name: String,
-    args: Vec<String>,
-    python: PathBuf,
+    request: &str,
     environment: PathBuf,
-    build_dir: Option<PathBuf>,
+    reporter: Py<PyAny>,
     lock_timeout_seconds: Option<f64>,
-    show_output: bool,
-    force_rebuild: bool,
+    force: bool,
     generate: Option<Py<PyAny>>,
     maturin: Option<PathBuf>,
-    on_wait: Option<Py<PyAny>>,
-    on_build: Option<Py<PyAny>>,
-) -> PyResult<(String, String, Option<String>)> {
+) -> PyResult<(&'static str, PathBuf, Option<String>, bool)> {
+    let BuildRequest::RsFile {
+        rs_file,
+        module,
+        args,
+        python,
+        build_dir,
+    } = parse_request(request)?
+    else {
+        return Err(PyValueError::new_err("not the build request of a .rs file"));
+    };
     // An exception of `generate` is raised as it is, not as a failed build.
     let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
     let generate = generate.map(|callback| {
@@ -200,25 +115,19 @@ fn build_rs_file(
             })
         }) as rs_file::GenerateProject
     });
-    let reporting = Reporting {
-        show_output,
-        on_wait,
-        on_build,
-    };
-    let request = |progress| RsFileRequest {
+    let request = RsFileRequest {
         rs_file,
-        module_name,
+        module_name: module,
         args,
         python,
         environment,
         build_dir,
-        lock_timeout: lock_timeout_seconds.map(|s| Duration::from_secs_f64(s.max(0.0))),
-        force_rebuild,
+        lock_timeout: timeout(lock_timeout_seconds),
+        force_rebuild: force,
         generate,
         maturin,
-        progress,
     };
-    let result = in_process(py, reporting, |progress| rs_file::build(request(progress)));
+    let result = in_process(py, reporter, |reporter| rs_file::build(request, reporter));
     if let Some(error) = generate_error
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -228,10 +137,104 @@ fn build_rs_file(
     }
     let built = result?;
     Ok((
-        action_name(&built.outcome).to_string(),
-        built.extension.to_string_lossy().into_owned(),
+        action_name(&built.outcome),
+        built.extension,
         built.outcome.reason,
+        built.outcome.waited,
     ))
+}
+
+fn action_name(outcome: &DevelopOutcome) -> &'static str {
+    match outcome.action() {
+        DevelopAction::UpToDate if outcome.waited => "found-rebuilt",
+        DevelopAction::UpToDate => "fresh",
+        DevelopAction::Installed { .. } => "installed",
+        DevelopAction::Replayed => "replayed",
+        DevelopAction::BuiltOnly => "built",
+        DevelopAction::UpstreamInstall => "upstream-install",
+        DevelopAction::SourcesGone => "sources-gone",
+    }
+}
+
+/// Runs `build` without the GIL, reporting to the Python `reporter`; a full build's output is
+/// captured (see [`CapturingReporter`]). A failure raises `BuildFailed` (or `TimeoutError`
+/// for the project lock).
+fn in_process<T: Send>(
+    py: Python<'_>,
+    reporter: Py<PyAny>,
+    build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
+    let reporter = CapturingReporter {
+        inner: Arc::new(PyReporter(reporter)),
+        #[cfg(unix)]
+        capture: Mutex::new(None),
+    };
+    let result = py.detach(|| {
+        let result = build(&reporter);
+        reporter.finish();
+        result
+    });
+    result.map_err(to_python_error)
+}
+
+/// A [`PyReporter`] that, from the start of a full build, captures what the process writes to
+/// its file descriptors 1 and 2 (maturin's steps, cargo's output) and reports it line by line.
+struct CapturingReporter {
+    inner: Arc<PyReporter>,
+    #[cfg(unix)]
+    capture: Mutex<Option<stdio::Capture>>,
+}
+
+impl CapturingReporter {
+    fn finish(&self) {
+        #[cfg(unix)]
+        if let Some(capture) = self
+            .capture
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            capture.finish();
+        }
+    }
+}
+
+impl Reporter for CapturingReporter {
+    fn waiting_for_lock(&self, lock: &Path) {
+        self.inner.waiting_for_lock(lock);
+    }
+
+    fn building(&self, build: &BuildStart<'_>) {
+        self.inner.building(build);
+        #[cfg(unix)]
+        if build.kind == BuildKind::Full {
+            let mut capture = self.capture.lock().unwrap_or_else(|e| e.into_inner());
+            if capture.is_none() {
+                let reporter = Arc::clone(&self.inner);
+                let sorter = Mutex::new(OutputSorter::default());
+                *capture = stdio::Capture::start(move |line| {
+                    let mut sorter = sorter.lock().unwrap_or_else(|e| e.into_inner());
+                    reporter.output(sorter.sort(line));
+                });
+            }
+        }
+    }
+
+    fn step(&self, message: &str) {
+        self.inner.step(message);
+    }
+
+    fn warning(&self, message: &str) {
+        self.inner.warning(message);
+    }
+
+    fn captures_output(&self) -> bool {
+        true
+    }
+
+    fn output(&self, line: OutputLine<'_>) {
+        self.inner.output(line);
+    }
 }
 
 /// Writes the project that builds `rs_file` as the pyo3 module `module_name` into
@@ -249,8 +252,80 @@ fn generate_rs_project(
         .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
-/// `python -m maturin_import_hook <args>` for the running interpreter (`python`, whose
-/// `sys.exec_prefix` is `environment`). Returns the exit status.
+/// Parses maturin flags into the fields of `MaturinSettings` (a dict), with the one grammar of
+/// the hook's settings (`maturin_hook::site_customize::settings`). Raises ValueError.
+#[pyfunction]
+fn parse_maturin_settings(py: Python<'_>, args: Vec<String>) -> PyResult<Bound<'_, PyDict>> {
+    let settings = HookSettings::from_words(&args)
+        .map_err(|error| PyValueError::new_err(format!("argument parser error: {error}")))?;
+    let HookSettings {
+        release,
+        strip,
+        quiet,
+        jobs,
+        profile,
+        features,
+        all_features,
+        no_default_features,
+        target,
+        ignore_rust_version,
+        color,
+        frozen,
+        locked,
+        offline,
+        config,
+        unstable_flags,
+        verbose,
+        rustc_flags,
+        auditwheel,
+        zig,
+        extras,
+        uv,
+        skip_install,
+        group,
+        generate_stubs,
+    } = settings;
+    let fields = PyDict::new(py);
+    fields.set_item("release", release)?;
+    fields.set_item("strip", strip)?;
+    fields.set_item("quiet", quiet)?;
+    fields.set_item("jobs", jobs)?;
+    fields.set_item("profile", profile)?;
+    fields.set_item("features", features)?;
+    fields.set_item("all_features", all_features)?;
+    fields.set_item("no_default_features", no_default_features)?;
+    fields.set_item("target", target)?;
+    fields.set_item("ignore_rust_version", ignore_rust_version)?;
+    fields.set_item("color", color)?;
+    fields.set_item("frozen", frozen)?;
+    fields.set_item("locked", locked)?;
+    fields.set_item("offline", offline)?;
+    let config = match config {
+        Some(pairs) => {
+            let dict = PyDict::new(py);
+            for (key, value) in pairs {
+                dict.set_item(key, value)?;
+            }
+            Some(dict)
+        }
+        None => None,
+    };
+    fields.set_item("config", config)?;
+    fields.set_item("unstable_flags", unstable_flags)?;
+    fields.set_item("verbose", verbose)?;
+    fields.set_item("rustc_flags", rustc_flags)?;
+    fields.set_item("auditwheel", auditwheel)?;
+    fields.set_item("zig", zig)?;
+    fields.set_item("extras", extras)?;
+    fields.set_item("uv", uv)?;
+    fields.set_item("skip_install", skip_install)?;
+    fields.set_item("group", group)?;
+    fields.set_item("generate_stubs", generate_stubs)?;
+    Ok(fields)
+}
+
+/// `python -m maturin_import_hook <args>` for the running interpreter `python` of the
+/// environment `environment` (`sys.prefix`). Returns the exit status.
 #[pyfunction]
 fn import_hook_cli(args: Vec<String>, python: PathBuf, environment: PathBuf) -> i32 {
     use clap::Parser;
@@ -263,13 +338,11 @@ fn import_hook_cli(args: Vec<String>, python: PathBuf, environment: PathBuf) -> 
             return error.exit_code();
         }
     };
-    match run_for(
-        cli.command,
-        &Target {
-            python,
-            environment,
-        },
-    ) {
+    let environment = Environment {
+        root: environment,
+        python,
+    };
+    match run_for(cli.command, &environment) {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("💥 maturin failed");
@@ -285,17 +358,17 @@ fn import_hook_cli(args: Vec<String>, python: PathBuf, environment: PathBuf) -> 
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    // maturin's cargo commands are recorded through tracing (for quick rebuilds); a program
-    // that set up its own subscriber keeps it, and its builds are just never replayed.
+    // maturin's cargo commands are recorded through tracing (for replays); a program that set
+    // up its own subscriber keeps it, and its builds are just never replayed.
     let _ = tracing_subscriber::registry()
         .with(maturin_hook::develop::capture_layer())
         .try_init();
     module.add_function(wrap_pyfunction!(versions, module)?)?;
-    module.add_function(wrap_pyfunction!(develop_hooked, module)?)?;
     module.add_function(wrap_pyfunction!(develop_project, module)?)?;
     module.add_function(wrap_pyfunction!(build_rs_file, module)?)?;
     module.add_function(wrap_pyfunction!(generate_rs_project, module)?)?;
     module.add_function(wrap_pyfunction!(import_hook_cli, module)?)?;
-    module.add("DevelopFailed", module.py().get_type::<DevelopFailed>())?;
+    module.add_function(wrap_pyfunction!(parse_maturin_settings, module)?)?;
+    module.add("BuildFailed", module.py().get_type::<BuildFailed>())?;
     Ok(())
 }

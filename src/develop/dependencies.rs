@@ -3,15 +3,25 @@
 
 use anyhow::{bail, Context, Result};
 use maturin::BuildContext;
+use maturin_hook_freshness::report::{OutputLine, Reporter};
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 /// The distributions installed in some site-packages directories, by normalized name.
-pub struct InstalledDistributions(HashMap<PackageName, Version>);
+pub struct InstalledDistributions(HashMap<PackageName, Installed>);
+
+struct Installed {
+    version: Version,
+    dist_info: PathBuf,
+}
+
+/// How deep extras are followed into the requirements of installed distributions.
+const EXTRA_DEPTH: usize = 4;
 
 impl InstalledDistributions {
     /// Reads `<name>-<version>.dist-info` directory names: no file is opened.
@@ -36,27 +46,61 @@ impl InstalledDistributions {
                     PackageName::new(name.to_string()),
                     Version::from_str(version),
                 ) {
-                    found.insert(name, version);
+                    let dist_info = entry.path();
+                    found.insert(name, Installed { version, dist_info });
                 }
             }
         }
         InstalledDistributions(found)
     }
 
-    /// Whether `requirement` (already applicable to this environment) is met. Requirements
-    /// with extras or URLs cannot be judged from names and versions alone: not met.
-    fn satisfies(&self, requirement: &Requirement) -> bool {
-        if !requirement.extras.is_empty() {
-            return false;
-        }
+    /// Whether `requirement` (already applicable to this environment) is met: a satisfying
+    /// version is installed and, for each extra it asks for, so is what the installed
+    /// distribution's metadata requires for that extra. URL requirements cannot be judged: not
+    /// met.
+    fn satisfies(&self, requirement: &Requirement, markers: &MarkerEnvironment) -> bool {
+        self.satisfies_within(requirement, markers, EXTRA_DEPTH)
+    }
+
+    fn satisfies_within(
+        &self,
+        requirement: &Requirement,
+        markers: &MarkerEnvironment,
+        depth: usize,
+    ) -> bool {
         let Some(installed) = self.0.get(&requirement.name) else {
             return false;
         };
-        match &requirement.version_or_url {
+        let version_met = match &requirement.version_or_url {
             None => true,
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers.contains(installed),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                specifiers.contains(&installed.version)
+            }
             Some(VersionOrUrl::Url(_)) => false,
+        };
+        if !version_met {
+            return false;
         }
+        if requirement.extras.is_empty() {
+            return true;
+        }
+        if depth == 0 {
+            return false;
+        }
+        let Ok(metadata) = std::fs::read_to_string(installed.dist_info.join("METADATA")) else {
+            return false;
+        };
+        metadata
+            .lines()
+            .take_while(|line| !line.is_empty())
+            .filter_map(|line| line.strip_prefix("Requires-Dist:"))
+            .filter_map(|text| Requirement::from_str(text.trim()).ok())
+            .filter(|needed| {
+                // what the extras add: requirements that apply with them and not without
+                needed.marker.evaluate(markers, &requirement.extras)
+                    && !needed.marker.evaluate(markers, &[])
+            })
+            .all(|needed| self.satisfies_within(&needed, markers, depth - 1))
     }
 }
 
@@ -96,7 +140,8 @@ pub fn plan(
             let mut requirement = requirement.clone();
             requirement.marker = requirement.marker.simplify_extras(&extra_names);
             let applies = requirement.marker.evaluate(markers, &[]);
-            (applies && !installed.satisfies(&requirement)).then(|| requirement.to_string())
+            (applies && !installed.satisfies(&requirement, markers))
+                .then(|| requirement.to_string())
         })
         .collect();
 
@@ -115,14 +160,13 @@ pub fn plan(
     let groups = wanted
         .into_iter()
         .filter(|group| {
-            // A group is skipped only when each of its plain requirements is met.
+            // an unresolvable group (a cycle, a missing include) is left to pip to report
             let met = declared
-                .and_then(|d| d.get(group.as_str()))
-                .and_then(|specifiers| group_requirements(specifiers))
+                .and_then(|declared| group_requirements(declared, group, &mut Vec::new()))
                 .is_some_and(|requirements| {
-                    requirements
-                        .iter()
-                        .all(|r| !r.marker.evaluate(markers, &[]) || installed.satisfies(r))
+                    requirements.iter().all(|r| {
+                        !r.marker.evaluate(markers, &[]) || installed.satisfies(r, markers)
+                    })
                 });
             !met
         })
@@ -140,19 +184,36 @@ pub fn plan(
     })
 }
 
-/// The plain requirements of a group, or None when it includes other groups (pip decides).
+/// The requirements of the dependency group `name`, with the groups it includes (PEP 735),
+/// or `None` when it cannot be resolved.
 fn group_requirements(
-    specifiers: &[pyproject_toml::DependencyGroupSpecifier],
+    groups: &pyproject_toml::DependencyGroups,
+    name: &str,
+    including: &mut Vec<String>,
 ) -> Option<Vec<Requirement>> {
-    specifiers
+    let normalize = |name: &str| name.to_lowercase().replace(['_', '.'], "-");
+    let wanted = normalize(name);
+    if including.contains(&wanted) {
+        return None;
+    }
+    let (_, specifiers) = groups
         .iter()
-        .map(|specifier| match specifier {
+        .find(|(group, _)| normalize(group) == wanted)?;
+    including.push(wanted);
+    let mut requirements = Vec::new();
+    for specifier in specifiers {
+        match specifier {
+            // the pyproject crate has its own pep508 types: read the text again
             pyproject_toml::DependencyGroupSpecifier::String(requirement) => {
-                Requirement::from_str(&requirement.to_string()).ok()
+                requirements.push(Requirement::from_str(&requirement.to_string()).ok()?)
             }
-            _ => None,
-        })
-        .collect()
+            pyproject_toml::DependencyGroupSpecifier::Table { include_group } => {
+                requirements.extend(group_requirements(groups, include_group, including)?)
+            }
+        }
+    }
+    including.pop();
+    Some(requirements)
 }
 
 /// How develop installs dependencies: pip (the environment's, or `--pip-path`), or uv.
@@ -182,7 +243,15 @@ impl Installer {
         Ok(Installer::Pip { pip_path })
     }
 
-    pub fn install(&self, python: &Path, environment: &Path, plan: &DependencyPlan) -> Result<()> {
+    /// Installs what `plan` lists into `environment`. What pip or uv prints goes to the
+    /// reporter when it captures output (an import must not print on the program's stdout).
+    pub fn install(
+        &self,
+        python: &Path,
+        environment: &Path,
+        plan: &DependencyPlan,
+        reporter: &dyn Reporter,
+    ) -> Result<()> {
         let mut args: Vec<String> = plan.missing_requirements.clone();
         for group in &plan.groups {
             args.push("--group".to_string());
@@ -210,10 +279,27 @@ impl Installer {
         if let Installer::Uv { .. } = self {
             command.arg("--python").arg(python);
         }
-        eprintln!("📦 Installing dependencies with {name}: {}", args.join(" "));
-        let status = command.status().with_context(|| {
-            format!("failed to run {name} to install the project's dependencies")
-        })?;
+        reporter.step(&format!(
+            "📦 Installing dependencies with {name}: {}",
+            args.join(" ")
+        ));
+        let status = if reporter.captures_output() {
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .with_context(|| {
+                    format!("failed to run {name} to install the project's dependencies")
+                })?;
+            let stdout = child.stdout.take().expect("stdout is piped");
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                reporter.output(OutputLine::Progress(&line));
+            }
+            child.wait()
+        } else {
+            command.status()
+        }
+        .with_context(|| format!("failed to run {name} to install the project's dependencies"))?;
         if !status.success() {
             let hint = if plan.groups.is_empty() {
                 ""
@@ -235,4 +321,84 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.7",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1",
+            platform_system: "Linux",
+            platform_version: "#1",
+            python_full_version: "3.11.7",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    fn requirement(text: &str) -> Requirement {
+        Requirement::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn extras_are_met_when_what_they_add_is_installed() {
+        let site = tempfile::tempdir().unwrap();
+        let dist_info = |name: &str, metadata: &str| {
+            let dir = site.path().join(format!("{name}.dist-info"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("METADATA"), metadata).unwrap();
+        };
+        dist_info(
+            "coverage-7.6.0",
+            "Metadata-Version: 2.1\nName: coverage\nRequires-Dist: tomli; python_full_version <= \"3.11.0a6\" and extra == \"toml\"\nRequires-Dist: colorama; extra == \"win\"\n\nbody\nRequires-Dist: not-metadata\n",
+        );
+        let installed = InstalledDistributions::scan(&[site.path()]);
+        let markers = markers();
+        assert!(installed.satisfies(&requirement("coverage[toml]>=7"), &markers));
+        assert!(!installed.satisfies(&requirement("coverage[win]"), &markers));
+        assert!(!installed.satisfies(&requirement("coverage>=8"), &markers));
+        dist_info(
+            "colorama-0.4.6",
+            "Metadata-Version: 2.1\nName: colorama\n\n",
+        );
+        let installed = InstalledDistributions::scan(&[site.path()]);
+        assert!(installed.satisfies(&requirement("coverage[win,toml]"), &markers));
+    }
+
+    #[test]
+    fn included_groups_are_followed_and_cycles_are_not_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &path,
+            "[build-system]\nrequires = []\n\
+             [dependency-groups]\ndev = [{include-group = \"Test_Tools\"}, \"ruff\"]\n\
+             test-tools = [\"pytest>=8\"]\nloop = [{include-group = \"loop\"}]\n",
+        )
+        .unwrap();
+        let pyproject = maturin::PyProjectToml::new(&path).unwrap();
+        let groups = pyproject.dependency_groups.as_ref().unwrap();
+        let names = |group: &str| {
+            group_requirements(groups, group, &mut Vec::new()).map(|requirements| {
+                requirements
+                    .iter()
+                    .map(|r| r.name.to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            names("dev"),
+            Some(vec!["pytest".to_string(), "ruff".to_string()])
+        );
+        assert_eq!(names("loop"), None);
+        assert_eq!(names("missing"), None);
+    }
 }

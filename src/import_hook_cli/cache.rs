@@ -1,8 +1,9 @@
 //! `maturin import-hook cache info|clear`: the build cache of the target environment.
 
 use super::report::Report;
-use super::{OutputFormat, Target};
+use super::OutputFormat;
 use crate::build_cache::BuildCache;
+use crate::environment::Environment;
 use anyhow::{anyhow, bail, Result};
 use fs4::fs_std::FileExt;
 use std::fs::{self, File, OpenOptions};
@@ -13,8 +14,8 @@ fn mib(bytes: u64) -> String {
     format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-pub fn info(target: &Target, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
-    let cache = BuildCache::for_environment(&target.environment);
+pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+    let cache = BuildCache::for_environment(&target.root);
     let exists = cache.root().is_dir();
     let mut report = Report::default();
     report.push("path", cache.root().display().to_string());
@@ -83,8 +84,8 @@ fn confirm(out: &mut dyn Write) -> Result<bool> {
     }
 }
 
-pub fn clear(target: &Target, yes: bool, force: bool, out: &mut dyn Write) -> Result<()> {
-    let cache = BuildCache::for_environment(&target.environment);
+pub fn clear(target: &Environment, yes: bool, force: bool, out: &mut dyn Write) -> Result<()> {
+    let cache = BuildCache::for_environment(&target.root);
     let root = cache.root();
     if !root.is_dir() {
         writeln!(out, "the cache '{}' does not exist", root.display())?;

@@ -47,13 +47,6 @@ impl Report {
         self.entries.push((key, value.into()));
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, value)| value)
-    }
-
     /// The report, ending with a line break.
     pub fn render(&self, format: OutputFormat) -> String {
         match format {

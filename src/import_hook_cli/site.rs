@@ -2,13 +2,15 @@
 //! (or usercustomize.py) of the target environment.
 
 use super::report::Report;
-use super::{OutputFormat, Target};
+use super::OutputFormat;
 use crate::build_cache::BuildCache;
+use crate::environment::Environment;
 use crate::interpreter;
 use crate::site_customize::{self, BlockOptions, BrokenBlock, InstallEdit, UninstallEdit};
 use anyhow::{anyhow, bail, Context, Result};
+use maturin_hook_freshness::atomic_write;
 use serde::Deserialize;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -125,9 +127,9 @@ struct SiteFiles {
 }
 
 impl SiteFiles {
-    fn of(target: &Target) -> Result<SiteFiles> {
+    fn of(target: &Environment) -> Result<SiteFiles> {
         let python = target.python()?;
-        let cache = BuildCache::for_environment(&target.environment);
+        let cache = BuildCache::for_environment(&target.root);
         let facts = SiteFacts::probe(python)?;
         let sitecustomize = match facts
             .site_packages
@@ -237,8 +239,8 @@ fn cannot_write(action: &str, path: &Path, err: &io::Error, user: bool) -> anyho
     anyhow!(message)
 }
 
-/// Replaces `path` with `text` by writing a new file next to it and renaming it over the old
-/// one, keeping the old file's permissions (a new file gets the usual ones, 0666 minus umask).
+/// Replaces `path` with `text`, keeping the old file's permissions, and synced to disk: this is
+/// a file the user may have written most of.
 fn write_atomically(path: &Path, text: &str, user: bool) -> Result<()> {
     let dir = path
         .parent()
@@ -246,34 +248,12 @@ fn write_atomically(path: &Path, text: &str, user: bool) -> Result<()> {
     if !dir.is_dir() {
         fs::create_dir_all(dir).map_err(|err| cannot_write("create", dir, &err, user))?;
     }
-    let permissions = fs::metadata(path).ok().map(|meta| meta.permissions());
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut attempt = 0u32;
-    let (temp, mut file) = loop {
-        let temp = dir.join(format!(".{name}.{}-{attempt}.tmp", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => break (temp, file),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(err) => return Err(cannot_write("write", path, &err, user)),
-        }
+    let options = atomic_write::Options {
+        permissions: atomic_write::Permissions::KeepExisting,
+        sync: true,
     };
-    let result = (|| -> io::Result<()> {
-        file.write_all(text.as_bytes())?;
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, path)
-    })();
-    if let Err(err) = result {
-        let _ = fs::remove_file(&temp);
-        return Err(cannot_write("write", path, &err, user));
-    }
-    Ok(())
+    atomic_write::write(path, text.as_bytes(), options)
+        .map_err(|err| cannot_write("write", path, &err, user))
 }
 
 fn broken_block_help(path: &Path, broken: &BrokenBlock, user: bool) -> String {
@@ -312,7 +292,7 @@ fn on_off(value: bool) -> &'static str {
 }
 
 /// A stderr warning when the block in `path` will not run at start-up.
-fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Target) {
+fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Environment) {
     let facts = &files.facts;
     if user {
         if !facts.user_site_enabled() {
@@ -322,7 +302,7 @@ fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Target) 
                  activated. A virtual environment enables it only when created with \
                  --system-site-packages; leave out --user to use the environment's \
                  sitecustomize.py",
-                target.environment.display(),
+                target.root.display(),
                 facts.user_site_enabled_text()
             );
         }
@@ -338,7 +318,7 @@ fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Target) 
              sys.path), so {} is not run and the import hook is not activated. Call \
              maturin_import_hook.install() in your code instead (or, if you manage that file, \
              add the block to it)",
-            target.environment.display(),
+            target.root.display(),
             origin.display(),
             path.display(),
         );
@@ -350,26 +330,26 @@ fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Target) 
         eprintln!(
             "⚠️  Warning: {} is not on sys.path at start-up of {}, so {} is not run",
             path.parent().unwrap_or(path).display(),
-            target.environment.display(),
+            target.root.display(),
             path.display()
         );
     }
 }
 
 /// A stderr warning when the block cannot activate anything: the package is missing.
-fn warn_if_package_missing(files: &SiteFiles, target: &Target) {
+fn warn_if_package_missing(files: &SiteFiles, target: &Environment) {
     if files.facts.hook_package.is_none() {
         eprintln!(
             "⚠️  Warning: maturin_import_hook is not installed for {}: until it is, the block \
              does nothing at start-up (install maturin-hook, which provides it, into that \
              environment)",
-            target.environment.display()
+            target.root.display()
         );
     }
 }
 
 pub fn install(
-    target: &Target,
+    target: &Environment,
     options: &BlockOptions,
     force: bool,
     out: &mut dyn Write,
@@ -414,7 +394,7 @@ pub fn install(
     Ok(())
 }
 
-pub fn uninstall(target: &Target, user: bool, out: &mut dyn Write) -> Result<()> {
+pub fn uninstall(target: &Environment, user: bool, out: &mut dyn Write) -> Result<()> {
     let files = SiteFiles::of(target)?;
     let path = files.path(user)?.to_path_buf();
     let file = write_target(&path);
@@ -493,7 +473,7 @@ fn file_state(path: Option<&Path>) -> Result<FileState> {
     })
 }
 
-pub fn info(target: &Target, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
     let files = SiteFiles::of(target)?;
     let site = file_state(Some(&files.sitecustomize))?;
     let user = file_state(files.usercustomize.as_deref())?;

@@ -2,8 +2,9 @@
 //! with, under the keys `python -m maturin_import_hook version` uses.
 
 use super::report::Report;
-use super::{OutputFormat, Target};
+use super::OutputFormat;
 use crate::build_cache::BuildCache;
+use crate::environment::Environment;
 use crate::interpreter::{self, InterpreterFacts};
 use crate::version::{MATURIN_CRATE_VERSION, VERSION};
 use anyhow::Result;
@@ -12,9 +13,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub fn version(target: &Target, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+pub fn version(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
     let python = target.python()?;
-    let cache = BuildCache::for_environment(&target.environment);
+    let cache = BuildCache::for_environment(&target.root);
     let facts = interpreter::probe(python, &cache)?;
     let markers = &facts.markers;
     let mut report = Report::default();

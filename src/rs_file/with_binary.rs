@@ -14,8 +14,10 @@ use crate::develop::{DevelopAction, DevelopOutcome, Timings};
 use crate::wheel_install;
 use anyhow::{anyhow, bail, Context, Result};
 use maturin_hook_freshness::lock::ProjectLock;
-use maturin_hook_freshness::state::extension_module;
+use maturin_hook_freshness::record::extension_module;
+use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
 use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -24,7 +26,7 @@ const RECORD_FILE: &str = "binary_build.json";
 
 /// What the last build ran, to tell whether the next one may reuse its output.
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct BuildRecord {
+struct BinaryBuild {
     command: Vec<String>,
     outputs: Vec<PathBuf>,
 }
@@ -32,15 +34,15 @@ struct BuildRecord {
 /// Builds `request.rs_file` (as laid out in `layout`) with `maturin`; `request.args` are
 /// `maturin build` flags and `request.generate` makes the project.
 pub(super) fn build(
-    mut request: RsFileRequest,
+    request: RsFileRequest,
     layout: RsFileLayout,
     maturin: &Path,
+    reporter: &dyn Reporter,
 ) -> Result<RsFileBuilt> {
     let started = Instant::now();
     let module = request.module_name.as_str();
-    let progress = &mut request.progress;
     let _lock = ProjectLock::acquire(&layout.state_dir, request.lock_timeout, |lock| {
-        progress.waiting_for_lock(lock)
+        reporter.waiting_for_lock(lock)
     })?;
     let wheel_dir = layout.entry.join("wheel");
     let command_for = |manifest: &Path| {
@@ -66,7 +68,7 @@ pub(super) fn build(
     // project elsewhere, and anew each time).
     let command = command_for(&layout.project_dir.join("Cargo.toml"));
     let record_path = layout.state_dir.join(RECORD_FILE);
-    let previous: Option<BuildRecord> = std::fs::read(&record_path)
+    let previous: Option<BinaryBuild> = std::fs::read(&record_path)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let reason = match &previous {
@@ -94,23 +96,21 @@ pub(super) fn build(
     let project_dir = generate(&layout.project_dir)?;
     let run = command_for(&project_dir.join("Cargo.toml"));
     seed_lock(&project_dir, &layout.lock_seed);
-    request.progress.building(reason);
+    reporter.building(&BuildStart {
+        project: module,
+        reason,
+        kind: BuildKind::Full,
+    });
     if wheel_dir.exists() {
         std::fs::remove_dir_all(&wheel_dir)
             .with_context(|| format!("cannot empty {}", wheel_dir.display()))?;
     }
-    eprintln!(
+    reporter.step(&format!(
         "🔨 Building {} with {}",
         request.rs_file.display(),
         maturin.display()
-    );
-    let status = Command::new(&run[0])
-        .args(&run[1..])
-        .status()
-        .with_context(|| format!("cannot run {}", maturin.display()))?;
-    if !status.success() {
-        bail!("`{}` failed ({status})", run.join(" "));
-    }
+    ));
+    run_maturin(&run, reporter).with_context(|| format!("`{}` failed", run.join(" ")))?;
     let wheel = single_wheel(&wheel_dir)?;
     let previous_outputs = previous.map(|record| record.outputs).unwrap_or_default();
     let report = wheel_install::extract_modules(&wheel, &layout.output_dir, true)?;
@@ -129,7 +129,7 @@ pub(super) fn build(
             request.rs_file.display()
         )
     })?;
-    let record = BuildRecord { command, outputs };
+    let record = BinaryBuild { command, outputs };
     maturin_hook_freshness::write_json_atomically(&record_path, &record)?;
     let action = DevelopAction::Installed {
         metadata_changed: false,
@@ -142,6 +142,43 @@ pub(super) fn build(
         &record,
         started,
     ))
+}
+
+/// Runs the user's maturin; its output goes to the reporter when it captures (the program's
+/// stdout is not the place for it).
+fn run_maturin(run: &[String], reporter: &dyn Reporter) -> Result<()> {
+    let mut command = Command::new(&run[0]);
+    command.args(&run[1..]);
+    let status = if reporter.captures_output() {
+        // maturin prints its steps on stdout and cargo's output on stderr: read both as one
+        let (reader, writer) = std::io::pipe()?;
+        let mut child = command
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .spawn()
+            .with_context(|| format!("cannot run {}", run[0]))?;
+        drop(command);
+        let mut sorter = maturin_hook_freshness::report::OutputSorter::default();
+        let mut kept = String::new();
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            reporter.output(sorter.sort(&line));
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            bail!("{status}:\n{kept}");
+        }
+        status
+    } else {
+        command
+            .status()
+            .with_context(|| format!("cannot run {}", run[0]))?
+    };
+    if !status.success() {
+        bail!("{status}");
+    }
+    Ok(())
 }
 
 fn single_wheel(dir: &Path) -> Result<PathBuf> {
@@ -162,7 +199,7 @@ fn built(
     extension: PathBuf,
     action: DevelopAction,
     reason: Option<String>,
-    record: &BuildRecord,
+    record: &BinaryBuild,
     started: Instant,
 ) -> RsFileBuilt {
     let written = match action {
@@ -171,18 +208,15 @@ fn built(
     };
     RsFileBuilt {
         outcome: DevelopOutcome {
-            action,
+            action: Some(action),
             reason,
-            project_name: None,
-            version: None,
             written,
             outputs: record.outputs.clone(),
-            inputs: Vec::new(),
-            cargo_output: None,
             timings: Timings {
                 total: started.elapsed(),
                 ..Timings::default()
             },
+            ..DevelopOutcome::default()
         },
         extension,
         layout,

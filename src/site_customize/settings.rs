@@ -1,6 +1,8 @@
-//! The maturin settings a managed sitecustomize block passes to `maturin_import_hook.install()`:
-//! `--args "…"` parsed the way `MaturinSettings.from_args` of maturin_import_hook 0.3.0 parses
-//! it, rendered as the keyword arguments of a `MaturinSettings(...)` call.
+//! The one grammar of the import hook's maturin settings: what `site install --args "…"`
+//! accepts and writes into the managed block, and what `MaturinSettings.from_args()` (and its
+//! `parser()`) of the Python package accepts, through `_native.parse_maturin_settings`. It is
+//! the grammar of maturin_import_hook 0.3.0's argparse parser, with the fields this fork adds
+//! (`--group`, `--generate-stubs`).
 
 use std::fmt::Write;
 
@@ -32,6 +34,8 @@ pub struct HookSettings {
     pub extras: Option<Vec<String>>,
     pub uv: bool,
     pub skip_install: bool,
+    pub group: Option<Vec<String>>,
+    pub generate_stubs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +62,8 @@ enum Opt {
     Extras,
     Uv,
     SkipInstall,
+    Group,
+    GenerateStubs,
 }
 
 const LONG_OPTIONS: &[(&str, Opt)] = &[
@@ -82,6 +88,8 @@ const LONG_OPTIONS: &[(&str, Opt)] = &[
     ("extras", Opt::Extras),
     ("uv", Opt::Uv),
     ("skip-install", Opt::SkipInstall),
+    ("group", Opt::Group),
+    ("generate-stubs", Opt::GenerateStubs),
 ];
 
 const SHORT_OPTIONS: &[(char, Opt)] = &[
@@ -92,6 +100,7 @@ const SHORT_OPTIONS: &[(char, Opt)] = &[
     ('Z', Opt::Unstable),
     ('v', Opt::Verbose),
     ('E', Opt::Extras),
+    ('G', Opt::Group),
 ];
 
 const AUDITWHEEL_CHOICES: &[&str] = &["repair", "check", "skip"];
@@ -109,6 +118,7 @@ impl Opt {
                 | Opt::Unstable
                 | Opt::Auditwheel
                 | Opt::Extras
+                | Opt::Group
         )
     }
 
@@ -127,16 +137,22 @@ impl HookSettings {
     /// `--opt=value`, short options (`-rq`, `-j4`, `-Fa,b`), and everything from the first
     /// positional argument or after `--` as rustc flags.
     pub fn from_args(args: &str) -> Result<HookSettings, String> {
-        let words = shell_split(args)?;
+        HookSettings::from_words(&shell_split(args)?)
+    }
+
+    /// Parses maturin arguments given as separate words (`MaturinSettings.from_args`).
+    pub fn from_words(words: &[String]) -> Result<HookSettings, String> {
+        // what follows the first `--` are rustc flags, after those of a first positional
+        let (words, after_separator) = match words.iter().position(|word| word == "--") {
+            Some(at) => (&words[..at], &words[at + 1..]),
+            None => (words, &[][..]),
+        };
         let mut settings = HookSettings::default();
+        let mut positional: &[String] = &[];
         let mut index = 0;
         while index < words.len() {
             let word = &words[index];
             index += 1;
-            if word == "--" {
-                settings.push_rustc_flags(&words[index..]);
-                break;
-            }
             if let Some(long) = word.strip_prefix("--") {
                 let (name, inline_value) = match long.split_once('=') {
                     Some((name, value)) => (name, Some(value.to_string())),
@@ -146,7 +162,7 @@ impl HookSettings {
                 let value = if opt.takes_value() {
                     Some(match inline_value {
                         Some(value) => value,
-                        None => take_value(&words, &mut index, opt)?,
+                        None => take_value(words, &mut index, opt)?,
                     })
                 } else if inline_value.is_some() {
                     return Err(format!("`--{name}` does not take a value (in `{word}`)"));
@@ -164,7 +180,7 @@ impl HookSettings {
                     if opt.takes_value() {
                         let rest = &word[1 + offset + letter.len_utf8()..];
                         let value = if rest.is_empty() {
-                            take_value(&words, &mut index, opt)?
+                            take_value(words, &mut index, opt)?
                         } else {
                             rest.strip_prefix('=').unwrap_or(rest).to_string()
                         };
@@ -175,17 +191,15 @@ impl HookSettings {
                 }
             } else {
                 // the first positional argument starts the rustc flags, options included
-                settings.push_rustc_flags(&words[index - 1..]);
+                positional = &words[index - 1..];
                 break;
             }
         }
-        Ok(settings)
-    }
-
-    fn push_rustc_flags(&mut self, flags: &[String]) {
-        if !flags.is_empty() {
-            self.rustc_flags = Some(flags.to_vec());
+        let rustc_flags: Vec<String> = positional.iter().chain(after_separator).cloned().collect();
+        if !rustc_flags.is_empty() {
+            settings.rustc_flags = Some(rustc_flags);
         }
+        Ok(settings)
     }
 
     fn apply(&mut self, opt: Opt, value: Option<String>) -> Result<(), String> {
@@ -222,11 +236,9 @@ impl HookSettings {
             Opt::Locked => self.locked = true,
             Opt::Offline => self.offline = true,
             Opt::Config => {
-                let parts: Vec<&str> = value.split('=').collect();
-                let [key, item] = parts[..] else {
-                    return Err(format!(
-                        "`--config` needs KEY=VALUE with exactly one `=`, not `{value}`"
-                    ));
+                // the value may hold `=` itself (`--config env.X=a=b`): split at the first
+                let Some((key, item)) = value.split_once('=') else {
+                    return Err(format!("`--config` needs KEY=VALUE, not `{value}`"));
                 };
                 let config = self.config.get_or_insert_with(Vec::new);
                 match config.iter_mut().find(|(existing, _)| existing == key) {
@@ -252,6 +264,11 @@ impl HookSettings {
                 .extend(value.split(',').map(String::from)),
             Opt::Uv => self.uv = true,
             Opt::SkipInstall => self.skip_install = true,
+            Opt::Group => self
+                .group
+                .get_or_insert_with(Vec::new)
+                .extend(value.split(',').map(String::from)),
+            Opt::GenerateStubs => self.generate_stubs = true,
         }
         Ok(())
     }
@@ -300,6 +317,8 @@ impl HookSettings {
         push("extras", self.extras.as_deref().map(py_list));
         push("uv", self.uv.then(py_true));
         push("skip_install", self.skip_install.then(py_true));
+        push("group", self.group.as_deref().map(py_list));
+        push("generate_stubs", self.generate_stubs.then(py_true));
         kwargs
     }
 }
@@ -562,10 +581,19 @@ mod tests {
     }
 
     #[test]
-    fn config_is_a_dict_with_one_equals_sign() {
+    fn config_is_a_dict_split_at_the_first_equals_sign() {
         assert_eq!(kwargs("--config a=1 --config a=2"), ["config={'a': '2'}"]);
-        assert!(HookSettings::from_args("--config c=d=e").is_err());
+        // cargo's own values hold `=` (`build.rustflags=["-C", "target-cpu=native"]`)
+        assert_eq!(kwargs("--config c=d=e"), ["config={'c': 'd=e'}"]);
         assert!(HookSettings::from_args("--config a").is_err());
+    }
+
+    #[test]
+    fn group_and_generate_stubs_are_settings_too() {
+        assert_eq!(
+            kwargs("-G dev,test --generate-stubs"),
+            ["group=['dev', 'test']", "generate_stubs=True"]
+        );
     }
 
     #[test]

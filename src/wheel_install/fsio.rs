@@ -3,10 +3,10 @@
 //! the directories they leave empty. Errors name the path and suggest what to check.
 
 use anyhow::{anyhow, Result};
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use maturin_hook_freshness::atomic_write::{self, Permissions};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The permissions a file gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,13 +17,6 @@ pub(crate) enum FileMode {
     Executable,
     /// Exactly `0o755` (scripts and launchers).
     Script,
-}
-
-impl FileMode {
-    #[cfg_attr(not(unix), allow(dead_code))]
-    fn is_executable(self) -> bool {
-        self != FileMode::Regular
-    }
 }
 
 /// What [`Transaction::sync_file`] did.
@@ -156,53 +149,23 @@ fn fix_mode(path: &Path, meta: &fs::Metadata, mode: FileMode) -> Result<Outcome>
     Ok(Outcome::Unchanged)
 }
 
-/// Writes `content` to a new file next to `path` and renames it over `path`: readers see the
-/// old or the new file, never a partial one, and a process that has the old file mapped (a
-/// loaded extension module) keeps its copy.
+/// Writes `content` over `path` with the permissions `mode` asks for (see
+/// `maturin_hook_freshness::atomic_write`).
 fn write_atomically(path: &Path, content: &[u8], mode: FileMode) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    #[cfg(not(unix))]
-    let _ = mode;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let short_name: String = file_name.chars().take(40).collect();
-    let (temp_path, mut file) = loop {
-        let temp_path = dir.join(format!(
-            ".{short_name}.{}-{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(if mode.is_executable() { 0o777 } else { 0o666 });
-        }
-        match options.open(&temp_path) {
-            Ok(file) => break (temp_path, file),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(err) => return Err(io_error("write", path, &err)),
-        }
+    let permissions = match mode {
+        FileMode::Regular => Permissions::Default,
+        FileMode::Executable => Permissions::Executable,
+        FileMode::Script => Permissions::Exactly(0o755),
     };
-    let result = (|| -> io::Result<()> {
-        file.write_all(content)?;
-        #[cfg(unix)]
-        if mode == FileMode::Script {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(0o755))?;
-        }
-        drop(file);
-        fs::rename(&temp_path, path)
-    })();
-    if let Err(err) = result {
-        let _ = fs::remove_file(&temp_path);
-        return Err(io_error("write", path, &err));
-    }
-    Ok(())
+    atomic_write::write(
+        path,
+        content,
+        atomic_write::Options {
+            permissions,
+            sync: false,
+        },
+    )
+    .map_err(|err| io_error("write", path, &err))
 }
 
 /// Removes a stale file, and for a `.py` file the bytecode Python cached for it.

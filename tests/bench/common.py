@@ -2,6 +2,8 @@
 
 A scenario module (develop.py, ...) gets a `Context` and records what it measured in
 `ctx.results`; run.py prints the table, writes bench-results/results.json and draws the chart.
+Running commands, making venvs and copying projects are the test suite's helpers, imported from
+tests/python/support.py (run.py puts that directory on sys.path).
 """
 
 from __future__ import annotations
@@ -10,21 +12,32 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, TypeVar
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+from support import (
+    REPO_ROOT,
+    TEST_WHEEL_DIR,
+    UPSTREAM_IMPORT_HOOK_VERSION,
+    UPSTREAM_VERSION,
+    Result,
+    Venv,
+    built_wheel,
+    make_venv,
+    run,
+    without_colours,
+)
+
 WORK_DIR = REPO_ROOT / "target" / "bench-work"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "bench-results"
-TEST_WHEEL_DIR = REPO_ROOT / "target" / "test-wheel"  # our wheel, as scripts/test builds it
-UPSTREAM_REQUIREMENTS = ("maturin==1.16.0", "maturin-import-hook==0.3.0")
+UPSTREAM_REQUIREMENTS = (
+    f"maturin=={UPSTREAM_VERSION}",
+    f"maturin-import-hook=={UPSTREAM_IMPORT_HOOK_VERSION}",
+)
 WHEELHOUSE = WORK_DIR / "upstream-wheels"  # the upstream wheels, downloaded once
 # The setups of the hook and importer groups: outside the repository, because upstream's hook looks
 # for a maturin project above every sys.path entry and the repository root is one.
@@ -153,48 +166,6 @@ def median(values: Sequence[float]) -> float:
 # --- processes ---------------------------------------------------------------------------
 
 
-@dataclass
-class Completed:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    def describe(self) -> str:
-        return (
-            f"$ {' '.join(self.args)}\nexit {self.returncode} after {self.seconds:.2f}s\n"
-            f"--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-4000:]}"
-        )
-
-
-def run(
-    args: Sequence[object],
-    *,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    check: bool = True,
-    timeout: float = 1800,
-) -> Completed:
-    """Runs a command with captured output; the wall time is measured around the whole run."""
-    str_args = [str(arg) for arg in args]
-    start = time.perf_counter()
-    proc = subprocess.run(
-        str_args,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    result = Completed(str_args, proc.returncode, proc.stdout, proc.stderr, seconds)
-    if check and result.returncode != 0:
-        raise BenchError(f"command failed:\n{result.describe()}")
-    return result
-
-
 def alternate(tools: Sequence[Tool], runs: int, body: Callable[[Tool, int], None]) -> None:
     """Runs `body(tool, i)` for i in range(runs), interleaving the tools: A, B, A, B, ...
 
@@ -267,42 +238,20 @@ def stale_warning(artifact: Path) -> str | None:
 def compiled_crates(cargo_stderr: str) -> list[str]:
     """The crates cargo says it compiled (`   Compiling name vX (path)`), in order; colours
     (upstream's import hook runs maturin and so cargo with `--color always`) are ignored."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", cargo_stderr)
-    return re.findall(r"^\s*Compiling (\S+) v", plain, flags=re.MULTILINE)
+    return re.findall(r"^\s*Compiling (\S+) v", without_colours(cargo_stderr), flags=re.MULTILINE)
 
 
 # --- environments ------------------------------------------------------------------------
 
 
-def clean_environment(**extra: str) -> dict[str, str]:
-    """os.environ minus whatever points a tool at some other Python environment or cargo run."""
-    dropped = {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH", "CARGO_TARGET_DIR", "RUST_LOG"}
-    env = {key: value for key, value in os.environ.items() if key not in dropped}
-    env.update(extra)
-    return env
-
-
 def venv_environment(venv: Path, **extra: str) -> dict[str, str]:
-    """The environment of an activated `venv`."""
-    env = clean_environment(VIRTUAL_ENV=str(venv), **extra)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    """The environment of an activated `venv` (its bin directory first on PATH), without what
+    would point a tool at another Python environment or cargo run (PYTHONPATH, CARGO_TARGET_DIR,
+    RUST_LOG) unless `extra` sets it."""
+    activated = Venv(venv, unset=("PYTHONPATH", "CARGO_TARGET_DIR", "RUST_LOG"))
+    env = activated.env(**extra)
+    env["PATH"] = f"{activated.bin_dir}{os.pathsep}{env.get('PATH', '')}"
     return env
-
-
-def make_venv(path: Path, python: Path) -> Path:
-    """A fresh venv (with pip, as `python -m venv` makes it) at `path`; returns its python."""
-    if path.exists():
-        shutil.rmtree(path)
-    run([python, "-m", "venv", path])
-    return path / "bin" / "python"
-
-
-def pip_install(python: Path, *requirements: object, find_links: Path | None = None) -> Completed:
-    """`python -m pip install` of wheels or requirements; with `find_links`, offline from that directory."""
-    args: list[object] = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if find_links is not None:
-        args += ["--no-index", "--find-links", find_links]
-    return run([*args, *requirements])
 
 
 def find_wheel(ctx: Context) -> Path:
@@ -313,14 +262,14 @@ def find_wheel(ctx: Context) -> Path:
             raise BenchError(f"--ours-wheel {ctx.ours_wheel} does not exist")
         wheel = ctx.ours_wheel.absolute()
     else:
-        wheels = sorted(TEST_WHEEL_DIR.glob("maturin-*.whl"), key=lambda p: p.stat().st_mtime)
-        if not wheels:
+        built = built_wheel()
+        if built is None:
             raise BenchError(
                 f"no maturin-*.whl in {TEST_WHEEL_DIR}: the hook and importer scenarios install our wheel "
                 f"(binary and maturin_import_hook runtime) into their venv. Build it with "
                 f"`pip wheel --no-deps -w target/test-wheel .` at the repo root, or pass --ours-wheel PATH"
             )
-        wheel = wheels[-1]
+        wheel = built
     stale = stale_warning(wheel)
     if stale is not None and stale not in ctx.results.warnings:
         ctx.results.warn(stale)
@@ -349,26 +298,15 @@ def tool_venv(ctx: Context, tool: Tool, venv: Path, wheel: Path, wheelhouse: Pat
     """A fresh venv at `venv` with one side installed, as its users install it: ours is our wheel
     (our `maturin` and the `maturin_import_hook` runtime), upstream is UPSTREAM_REQUIREMENTS,
     offline from `wheelhouse`. Returns the tool as that venv has it (its `bin/maturin`)."""
-    python = make_venv(venv, ctx.python)
+    made = make_venv(venv, ctx.python)
     if tool.name == OURS:
         log(f"[{ctx.results.group}] ours: venv with {wheel.name}")
-        pip_install(python, wheel)
+        made.pip("install", "--quiet", wheel)
     else:
         log(f"[{ctx.results.group}] upstream: venv with {', '.join(UPSTREAM_REQUIREMENTS)}")
-        pip_install(python, *UPSTREAM_REQUIREMENTS, find_links=wheelhouse)
-    maturin = venv / "bin" / "maturin"
+        made.pip("install", "--quiet", "--no-index", "--find-links", wheelhouse, *UPSTREAM_REQUIREMENTS)
+    maturin = made.bin_dir / "maturin"
     return Tool(tool.name, maturin, run([maturin, "--version"]).stdout.strip())
-
-
-def copy_project(source: Path, destination: Path) -> None:
-    """A fresh copy of a fixture project, without build output.
-
-    The copy gets new mtimes on purpose (shutil.copy, not copy2): cargo compares a source's
-    mtime with its last build, and an old mtime on changed content would look fresh to it.
-    """
-    if destination.exists():
-        shutil.rmtree(destination)
-    shutil.copytree(source, destination, copy_function=shutil.copy, ignore=shutil.ignore_patterns("target"))
 
 
 # --- subprocess tracing ------------------------------------------------------------------
@@ -391,7 +329,7 @@ class Exec:
 
 @dataclass
 class Trace:
-    completed: Completed
+    completed: Result
     root_pid: int
     execs: list[Exec]  # one per process (its last program), the traced command itself excluded
 

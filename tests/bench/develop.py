@@ -25,24 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
-    FIXTURES_DIR,
     BenchError,
     CargoCommand,
-    Completed,
     Context,
     Results,
     Tool,
     alternate,
     cargo_replays,
     compiled_crates,
-    copy_project,
     log,
-    make_venv,
-    run,
     short_command,
     trace,
     venv_environment,
 )
+from support import FIXTURES_DIR, Result, Venv, copy_project, make_venv, run
 
 FIXTURE = FIXTURES_DIR / "pyo3-mixed"
 CRATE = "pyo3-mixed"
@@ -74,6 +70,10 @@ class Workspace:
         return self.root / "venv"
 
     @property
+    def python(self) -> Path:
+        return Venv(self.venv).python
+
+    @property
     def cargo_target(self) -> Path:
         return self.root / "cargo-target"
 
@@ -84,7 +84,7 @@ class Workspace:
     def env(self) -> dict[str, str]:
         return venv_environment(self.venv, CARGO_TARGET_DIR=str(self.cargo_target))
 
-    def develop(self) -> Completed:
+    def develop(self) -> Result:
         return run([self.tool.maturin, "develop"], cwd=self.project, env=self.env())
 
     def value(self) -> int:
@@ -103,9 +103,7 @@ class Workspace:
         return new
 
     def check_installed(self, expected: int, after: str) -> None:
-        result = run(
-            [self.venv / "bin" / "python", "-c", CHECK_VALUE], cwd=self.root, env=self.env(), check=False
-        )
+        result = run([self.python, "-c", CHECK_VALUE], cwd=self.root, env=self.env(), check=False)
         got = result.stdout.strip()
         if result.returncode != 0 or got != str(expected):
             raise BenchError(

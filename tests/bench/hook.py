@@ -54,26 +54,24 @@ from common import (
     STDLIB_MODULES,
     BenchError,
     CargoCommand,
-    Completed,
     Context,
     Results,
     Tool,
     alternate,
     cargo_replays,
     compiled_crates,
-    copy_project,
     ensure_wheelhouse,
     find_wheel,
     log,
     many_runs,
     median,
     paired,
-    run,
     short_command,
     tool_venv,
     trace,
 )
 from develop import CRATE, FIXTURE, Workspace
+from support import Result, Venv, copy_project, run
 
 MODULE = "pyo3_mixed"
 DOCS_DIRS, DOCS_FILES_PER_DIR = 100, 100  # 10,000 files under docs/
@@ -117,7 +115,7 @@ print(seconds, new, len(set(sys.modules) - before))
 class ImportRun:
     """One `python -c IMPORT_SCRIPT`: the in-process import time and what the process showed."""
 
-    completed: Completed
+    completed: Result
     seconds: float
     value: int
     rebuilt: bool
@@ -129,10 +127,6 @@ class Setup(Workspace):
     """One side: a venv with a maturin and its hook, the project installed with the hook."""
 
     site_packages: Path = Path()
-
-    @property
-    def python(self) -> Path:
-        return self.venv / "bin" / "python"
 
     @property
     def startup_file(self) -> Path:
@@ -153,7 +147,7 @@ class Setup(Workspace):
             env["MATURIN_IMPORT_HOOK_ENABLED"] = "0"
         return env
 
-    def python_c(self, script: str, *, hook: bool = True) -> Completed:
+    def python_c(self, script: str, *, hook: bool = True) -> Result:
         return run([self.python, "-c", script], cwd=self.root, env=self.hook_env(hook))
 
     def install(self) -> None:
@@ -222,11 +216,7 @@ def make_setup(ctx: Context, tool: Tool, wheel: Path, wheelhouse: Path) -> Setup
     root = HOOK_WORK_DIR / tool.name
     copy_project(FIXTURE, root / "project")
     installed = tool_venv(ctx, tool, root / "venv", wheel, wheelhouse)
-    python = root / "venv" / "bin" / "python"
-    site_packages = Path(
-        run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip()
-    )
-    return Setup(installed, root, site_packages=site_packages)
+    return Setup(installed, root, site_packages=Venv(root / "venv").site_packages)
 
 
 def setup(ctx: Context) -> dict[str, Setup]:

@@ -53,22 +53,20 @@ from common import (
     OURS,
     STDLIB_MODULES,
     BenchError,
-    Completed,
     Context,
     Tool,
     alternate,
-    copy_project,
     ensure_wheelhouse,
     find_wheel,
     log,
     many_runs,
     median,
     paired,
-    run,
     tool_venv,
     venv_environment,
 )
 from develop import FIXTURE, Workspace
+from support import Result, copy_project, run
 
 MODULE = "pyo3_mixed"
 INSTALL = "import maturin_import_hook\nmaturin_import_hook.install()"
@@ -117,7 +115,7 @@ def probe_script(body: str, *, before: str = "", result: str = "None") -> str:
 class Probe:
     """What one probe_script process printed."""
 
-    completed: Completed
+    completed: Result
     seconds: float
     finders: int
     result: object
@@ -143,10 +141,6 @@ class Probe:
 class Side(Workspace):
     """One tool: a venv with it installed (no hook active at start-up), a copy of pyo3-mixed
     developed into it, and the two `.rs` files."""
-
-    @property
-    def python(self) -> Path:
-        return self.venv / "bin" / "python"
 
     @property
     def rs_dir(self) -> Path:

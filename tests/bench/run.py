@@ -22,6 +22,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
+# The suite shares the test suite's helpers (running commands, venvs, ...): tests/python/support.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+
 import develop
 import hook
 import importer
@@ -29,24 +32,21 @@ import report
 from common import (
     DEFAULT_OUTPUT_DIR,
     OURS,
-    REPO_ROOT,
-    TEST_WHEEL_DIR,
     UPSTREAM,
     WORK_DIR,
     BenchError,
     Context,
     Tool,
     log,
-    run,
     stale_warning,
 )
+from support import REPO_ROOT, TEST_WHEEL_DIR, UPSTREAM_VERSION, CommandFailed, run
 
 SCENARIOS: dict[str, ModuleType] = {"develop": develop, "hook": hook, "importer": importer}
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
 OURS_VENV = REPO_ROOT / "target" / "bench-ours-venv"
 UPSTREAM_VENV = REPO_ROOT / "target" / "bench-upstream-venv"
-UPSTREAM_VERSION = "1.16.0"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -143,7 +143,7 @@ def warn_if_stale(ours: Tool) -> list[str]:
 def rustc_version() -> str:
     try:
         return run(["rustc", "--version"]).stdout.strip()
-    except (BenchError, OSError):
+    except (CommandFailed, OSError):
         return "unknown"
 
 
@@ -179,7 +179,7 @@ def main(argv: list[str]) -> int:
             scenario(ctx)
             group_seconds[name] = round(time.perf_counter() - group_started, 1)
             log(f"[{name}] done in {group_seconds[name]:.0f} s")
-    except BenchError as error:
+    except (BenchError, CommandFailed) as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 1
 

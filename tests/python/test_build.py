@@ -4,30 +4,25 @@ and that import and run in a fresh venv."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from conftest import MATURIN, REPO_ROOT, Venv, make_venv, require_python, run
 from fixture_projects import PROJECTS, PROJECTS_BY_NAME, FixtureProject
-
-
-def assert_installed_project_works(venv: Venv, project: FixtureProject) -> None:
-    if project.check_code is not None:
-        assert venv.python_code(project.check_code).strip() == project.expected
-    if project.script is not None:
-        out = run([venv.bin_dir / project.script], env=venv.env()).stdout
-        assert out.strip() == project.script_output
-
-
-def only_file(directory: Path, pattern: str) -> Path:
-    found = sorted(directory.glob(pattern))
-    assert len(found) == 1, f"expected one {pattern} in {directory}, found {found}"
-    return found[0]
+from support import (
+    MATURIN,
+    REPO_ROOT,
+    CopyFixture,
+    Venv,
+    assert_installed_project_works,
+    make_venv,
+    only_file,
+    require_python,
+    run,
+)
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.id)
 def test_build_wheel_installs_and_runs(
-    project: FixtureProject, copy_fixture: Callable[[str], Path], new_venv: Venv, tmp_path: Path
+    project: FixtureProject, copy_fixture: CopyFixture, new_venv: Venv, tmp_path: Path
 ) -> None:
     source = copy_fixture(project.name)
     if project.build_requires:
@@ -50,9 +45,7 @@ def backend_env(venv: Venv) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", ["pyo3-mixed", "workspace"])
-def test_sdist_builds_with_pip(
-    name: str, copy_fixture: Callable[[str], Path], new_venv: Venv, tmp_path: Path
-) -> None:
+def test_sdist_builds_with_pip(name: str, copy_fixture: CopyFixture, new_venv: Venv, tmp_path: Path) -> None:
     project = PROJECTS_BY_NAME[name]
     source = copy_fixture(name)
     dist = tmp_path / "dist"
@@ -68,7 +61,7 @@ def test_sdist_builds_with_pip(
 
 
 def test_pip_wheel_goes_through_our_pep517_backend(
-    copy_fixture: Callable[[str], Path], new_venv: Venv, tmp_path: Path
+    copy_fixture: CopyFixture, new_venv: Venv, tmp_path: Path
 ) -> None:
     project = PROJECTS_BY_NAME["pyo3-mixed"]
     source = copy_fixture(project.name)
@@ -96,9 +89,7 @@ def test_pip_wheel_goes_through_our_pep517_backend(
     assert new_venv.python_code("import pyo3_mixed; print(pyo3_mixed.get_extra())").strip() == "5"
 
 
-def test_editable_pip_install_through_our_backend(
-    copy_fixture: Callable[[str], Path], new_venv: Venv
-) -> None:
+def test_editable_pip_install_through_our_backend(copy_fixture: CopyFixture, new_venv: Venv) -> None:
     project = PROJECTS_BY_NAME["pyo3-mixed"]
     source = copy_fixture(project.name)
     run(
@@ -112,7 +103,7 @@ def test_editable_pip_install_through_our_backend(
     assert new_venv.python_code("import pyo3_mixed; print(pyo3_mixed.EDITED)").strip() == "yes"
 
 
-def test_backend_reports_missing_cargo(copy_fixture: Callable[[str], Path], new_venv: Venv) -> None:
+def test_backend_reports_missing_cargo(copy_fixture: CopyFixture, new_venv: Venv) -> None:
     source = copy_fixture("pyo3-pure")
     env = backend_env(new_venv)
     env["PATH"] = f"{MATURIN.parent}:{new_venv.bin_dir}"  # no cargo
@@ -138,7 +129,7 @@ def test_backend_reports_missing_cargo(copy_fixture: Callable[[str], Path], new_
     )
 
 
-def test_wheel_for_another_interpreter(copy_fixture: Callable[[str], Path], tmp_path: Path) -> None:
+def test_wheel_for_another_interpreter(copy_fixture: CopyFixture, tmp_path: Path) -> None:
     venv38 = make_venv(tmp_path / "venv38", python=require_python("3.8"))
     project = PROJECTS_BY_NAME["pyo3-pure"]
     source = copy_fixture(project.name)
@@ -150,7 +141,7 @@ def test_wheel_for_another_interpreter(copy_fixture: Callable[[str], Path], tmp_
     assert_installed_project_works(venv38, project)
 
 
-def test_pep517_write_sdist_prints_the_file_name(copy_fixture: Callable[[str], Path], tmp_path: Path) -> None:
+def test_pep517_write_sdist_prints_the_file_name(copy_fixture: CopyFixture, tmp_path: Path) -> None:
     source = copy_fixture("workspace")
     result = run(
         [MATURIN, "pep517", "write-sdist", "--sdist-directory", tmp_path, "-m", source / "py/Cargo.toml"]

@@ -9,14 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MATURIN, REPO_ROOT, Venv, environment_without_venv, make_venv, run
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
-UPSTREAM_VERSION = "1.16.0"
+from support import (
+    MATURIN,
+    REPO_ROOT,
+    UPSTREAM_IMPORT_HOOK_VERSION,
+    UPSTREAM_VERSION,
+    CopyFixture,
+    Venv,
+    cargo_version,
+    environment_without_venv,
+    load_toml,
+    make_venv,
+    maturin_outside_any_venv,
+    run,
+    without_colours,
+)
 
 # (path of the command, whether upstream hides it in `maturin --help`)
 UPSTREAM_COMMANDS = [
@@ -51,20 +58,13 @@ IMPORT_HOOK_COMMANDS = [
 ]
 
 
-def cargo_version() -> str:
-    with open(REPO_ROOT / "Cargo.toml", "rb") as file:
-        version: str = tomllib.load(file)["package"]["version"]
-    return version
-
-
 def test_version_names_upstream_version_and_fork() -> None:
     out = run([MATURIN, "--version"]).stdout.strip()
     assert out == f"maturin {UPSTREAM_VERSION} (maturin-hook {cargo_version()})"
 
 
 def test_python_distribution_version_matches_cargo() -> None:
-    with open(REPO_ROOT / "pyproject.toml", "rb") as file:
-        version = tomllib.load(file)["project"]["version"]
+    version = load_toml(REPO_ROOT / "pyproject.toml")["project"]["version"]
     assert version == f"{UPSTREAM_VERSION}+hook.{cargo_version()}"
 
 
@@ -74,7 +74,7 @@ def test_python_dash_m_maturin_runs_the_binary() -> None:
 
 
 @pytest.mark.parametrize("command", UPSTREAM_COMMANDS + IMPORT_HOOK_COMMANDS, ids=" ".join)
-def test_every_command_has_help(command: list) -> None:
+def test_every_command_has_help(command: list[str]) -> None:
     result = run([MATURIN, *command, "--help"])
     assert "Usage: maturin" in result.stdout
 
@@ -90,7 +90,7 @@ def upstream_maturin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 OPTION_RE = re.compile(r"^\s+(?:-[A-Za-z], )?(--[a-z0-9][a-z0-9-]*)", re.MULTILINE)
 
 
-def help_flags(binary: Path, command: list) -> set[str]:
+def help_flags(binary: Path, command: list[str]) -> set[str]:
     return set(OPTION_RE.findall(run([binary, *command, "--help"]).stdout))
 
 
@@ -102,7 +102,7 @@ OUR_EXTRA_FLAGS = {
 
 
 @pytest.mark.parametrize("command", UPSTREAM_COMMANDS, ids=" ".join)
-def test_flags_match_upstream_binary(upstream_maturin: Path, command: list) -> None:
+def test_flags_match_upstream_binary(upstream_maturin: Path, command: list[str]) -> None:
     ours = help_flags(MATURIN, command)
     theirs = help_flags(upstream_maturin, command)
     assert theirs, "could not read upstream's flags"
@@ -118,9 +118,6 @@ def listed_commands(binary: Path) -> set[str]:
 
 def test_command_list_is_upstreams_plus_import_hook(upstream_maturin: Path) -> None:
     assert listed_commands(MATURIN) == listed_commands(upstream_maturin) | {"import-hook"}
-
-
-UPSTREAM_IMPORT_HOOK_VERSION = "0.3.0"
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +147,7 @@ OUR_EXTRA_IMPORT_HOOK_FLAGS = {"cache clear": {"--force"}}
 @pytest.mark.parametrize(
     "command", [c[1:] for c in IMPORT_HOOK_COMMANDS if len(c) == 3 or c[-1] == "version"], ids=" ".join
 )
-def test_import_hook_flags_match_upstream_import_hook(upstream_import_hook: Venv, command: list) -> None:
+def test_import_hook_flags_match_upstream_import_hook(upstream_import_hook: Venv, command: list[str]) -> None:
     ours = option_names(run([MATURIN, "import-hook", *command, "--help"]).stdout) - OUR_GLOBAL_FLAGS
     theirs = option_names(
         run([upstream_import_hook.python, "-m", "maturin_import_hook", *command, "--help"]).stdout
@@ -179,7 +176,8 @@ def test_completions_are_generated() -> None:
 
 
 def test_develop_without_environment_says_how_to_get_one(tmp_path: Path) -> None:
-    result = run([MATURIN, "develop"], cwd=tmp_path, env=environment_without_venv(), check=False)
+    maturin = maturin_outside_any_venv(tmp_path)
+    result = run([maturin, "develop"], cwd=tmp_path, env=environment_without_venv(), check=False)
     assert result.returncode == 1
     assert "Couldn't find a virtualenv or conda environment" in result.stderr
     assert "VIRTUAL_ENV" in result.stderr
@@ -202,20 +200,19 @@ def test_broken_dot_venv_is_reported(tmp_path: Path) -> None:
 
 
 def log_env(**extra: str) -> dict[str, str]:
-    env = environment_without_venv(**extra)
-    env.pop("RUST_LOG", None)
-    env.update(extra)
-    return env
+    return environment_without_venv(unset=["RUST_LOG"], **extra)
 
 
-def test_verbosity_flags_and_rust_log_control_debug_logging(copy_fixture, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verbosity_flags_and_rust_log_control_debug_logging(
+    copy_fixture: CopyFixture, tmp_path: Path
+) -> None:
     project = copy_fixture("pyo3-pure")
     args = [MATURIN, "sdist", "-m", project / "Cargo.toml", "-o", tmp_path / "dist"]
     quiet = run(args, env=log_env())
     debug = run([MATURIN, "-vv", *args[1:]], env=log_env())
     from_rust_log = run(args, env=log_env(RUST_LOG="maturin=debug"))
     # like upstream, the log is colored even when stderr is not a terminal
-    logs = [re.sub(r"\x1b\[[0-9;]*m", "", result.stderr) for result in (quiet, debug, from_rust_log)]
+    logs = [without_colours(result.stderr) for result in (quiet, debug, from_rust_log)]
     assert " DEBUG " not in logs[0] and " INFO " not in logs[0]
     assert " DEBUG " in logs[1]
     assert " DEBUG " in logs[2]
@@ -223,7 +220,7 @@ def test_verbosity_flags_and_rust_log_control_debug_logging(copy_fixture, tmp_pa
         assert "Built source distribution" in log
 
 
-def test_dot_venv_in_a_parent_directory_is_found(copy_fixture, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dot_venv_in_a_parent_directory_is_found(copy_fixture: CopyFixture, tmp_path: Path) -> None:
     project = copy_fixture("pyo3-pure")
     dot_venv = make_venv(project / ".venv")
     subdir = project / "src"

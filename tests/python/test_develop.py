@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from conftest import Venv, run
 from fixture_projects import PROJECTS, PROJECTS_BY_NAME, FixtureProject
-from test_build import assert_installed_project_works
+from support import CopyFixture, Venv, assert_installed_project_works, run
 
 
 def dist_of(project: FixtureProject) -> str:
@@ -26,7 +24,7 @@ def dist_of(project: FixtureProject) -> str:
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.id)
 def test_develop_installs_and_runs(
-    project: FixtureProject, copy_fixture: Callable[[str], Path], new_venv: Venv
+    project: FixtureProject, copy_fixture: CopyFixture, new_venv: Venv
 ) -> None:
     source = copy_fixture(project.name)
     if project.build_requires:
@@ -43,14 +41,14 @@ def test_develop_installs_and_runs(
     assert Path(entry["editable_project_location"]).resolve() == (source / project.manifest).parent.resolve()
 
 
-def test_develop_release_and_features(copy_fixture: Callable[[str], Path], new_venv: Venv) -> None:
+def test_develop_release_and_features(copy_fixture: CopyFixture, new_venv: Venv) -> None:
     source = copy_fixture("pyo3-mixed")
     new_venv.maturin("develop", "--release", "--features", "extra", "-m", source / "Cargo.toml")
     assert new_venv.python_code("import pyo3_mixed; print(pyo3_mixed.get_extra())").strip() == "5"
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH (scripts/test installs it)")
-def test_develop_into_uv_venv(copy_fixture: Callable[[str], Path], tmp_path: Path) -> None:
+def test_develop_into_uv_venv(copy_fixture: CopyFixture, tmp_path: Path) -> None:
     uv = shutil.which("uv")
     root = tmp_path / "uv-venv"
     run([uv, "venv", "--seed", root])
@@ -63,9 +61,7 @@ def test_develop_into_uv_venv(copy_fixture: Callable[[str], Path], tmp_path: Pat
     assert "pyo3-mixed" in listed
 
 
-def test_develop_of_broken_cargo_toml_names_the_file(
-    copy_fixture: Callable[[str], Path], new_venv: Venv
-) -> None:
+def test_develop_of_broken_cargo_toml_names_the_file(copy_fixture: CopyFixture, new_venv: Venv) -> None:
     source = copy_fixture("pyo3-pure")
     manifest = source / "Cargo.toml"
     manifest.write_text(manifest.read_text() + "\n[broken\n")

@@ -5,22 +5,28 @@ and it starts no pip, uv or python process when it has nothing to install."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import hashlib
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-from conftest import MATURIN, Venv, run
 from fixture_projects import PROJECTS_BY_NAME
-from test_build import assert_installed_project_works, only_file
-
-CopyFixture = Callable[[str], Path]
+from support import (
+    FIXTURES_DIR,
+    MATURIN,
+    CopyFixture,
+    Venv,
+    assert_installed_project_works,
+    copy_project,
+    only_file,
+    read_only,
+    run,
+    run_at_once,
+    set_value,
+)
 
 
 def dist_info(venv: Venv, name: str) -> Path:
@@ -41,13 +47,6 @@ def tree(root: Path) -> set[str]:
 def pure_value(venv: Venv) -> str:
     """What the installed pyo3-pure fixture's get_value() returns, in a fresh interpreter."""
     return venv.python_code("import pyo3_pure; print(pyo3_pure.get_value())").strip()
-
-
-def set_value(source: Path, value: int, relative: str = "src/lib.rs") -> None:
-    lib = source / relative
-    text, count = re.subn(r"const VALUE: i64 = \d+;", f"const VALUE: i64 = {value};", lib.read_text())
-    assert count == 1
-    lib.write_text(text)
 
 
 def test_install_is_a_correct_editable_install(copy_fixture: CopyFixture, new_venv: Venv) -> None:
@@ -257,28 +256,6 @@ def test_environment_that_is_not_a_venv_is_reported(copy_fixture: CopyFixture, t
     assert f"there is no interpreter at {not_a_venv}" in result.stderr
 
 
-@contextlib.contextmanager
-def read_only(directories: list[Path]) -> Iterator[None]:
-    """Makes directories unwritable: `chattr +i` as root (who ignores permissions), else chmod."""
-    if os.geteuid() == 0:
-        chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", *directories]).returncode != 0:
-            pytest.skip("running as root and `chattr +i` is not available on this file system")
-        try:
-            yield
-        finally:
-            run([chattr, "-i", *directories])
-    else:
-        modes = {path: path.stat().st_mode for path in directories}
-        try:
-            for path in directories:
-                path.chmod(0o555)
-            yield
-        finally:
-            for path, mode in modes.items():
-                path.chmod(mode)
-
-
 def test_read_only_site_packages_is_reported_and_loses_nothing(
     copy_fixture: CopyFixture, new_venv: Venv
 ) -> None:
@@ -286,7 +263,7 @@ def test_read_only_site_packages_is_reported_and_loses_nothing(
     new_venv.maturin("develop", "-m", source / "Cargo.toml")
     set_value(source, 15)
     site = new_venv.site_packages
-    with read_only([site, *(p for p in site.glob("pyo3_pure*") if p.is_dir())]):
+    with read_only(site, *(p for p in site.glob("pyo3_pure*") if p.is_dir())):
         failed = new_venv.maturin("develop", "-m", source / "Cargo.toml", check=False)
     assert failed.returncode == 1
     assert "is the environment read-only?" in failed.stderr and str(site) in failed.stderr
@@ -298,9 +275,7 @@ def test_read_only_site_packages_is_reported_and_loses_nothing(
 
 def test_strace_parser_sees_a_real_spawn(new_venv: Venv, tmp_path: Path) -> None:
     """spawned_programs must not be blind: a develop without a previous state spawns cargo."""
-    source = Path(__file__).resolve().parents[1] / "fixtures" / "pyo3-pure"
-    project = tmp_path / "p"
-    shutil.copytree(source, project, ignore=shutil.ignore_patterns("target"), copy_function=shutil.copy)
+    project = copy_project(FIXTURES_DIR / "pyo3-pure", tmp_path / "p")
     assert "cargo" in spawned_programs(new_venv, tmp_path, "-m", project / "Cargo.toml")
 
 
@@ -308,15 +283,10 @@ def test_concurrent_develops_of_one_project_build_once(copy_fixture: CopyFixture
     source = copy_fixture("pyo3-pure")
     new_venv.maturin("develop", "-m", source / "Cargo.toml")
     set_value(source, 16)
-    command = [str(MATURIN), "develop", "-m", str(source / "Cargo.toml")]
-    processes = [
-        subprocess.Popen(
-            command, env=new_venv.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(4)
-    ]
-    outputs = [process.communicate(timeout=600) for process in processes]
-    assert [process.returncode for process in processes] == [0] * 4, outputs
+    command = [MATURIN, "develop", "-m", source / "Cargo.toml"]
+    results = run_at_once([(command, new_venv.env())] * 4)
+    outputs = [(result.stdout, result.stderr) for result in results]
+    assert [result.returncode for result in results] == [0] * 4, outputs
     stderrs = [stderr for _, stderr in outputs]
     # one build (a Rust-only change: cargo replayed, the extension replaced), three waiters
     assert sum("Replaced the compiled module of pyo3-pure" in stderr for stderr in stderrs) == 1, stderrs

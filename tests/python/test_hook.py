@@ -8,23 +8,22 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from conftest import MATURIN, REPO_ROOT, Result, Venv, make_venv, require_python, run, runtime_wheel
 from fixture_projects import PROJECTS_BY_NAME
-
-CopyFixture = Callable[[str], Path]
-
-
-def import_value(venv: Venv, code: str, *, env: dict[str, str] | None = None, check: bool = True) -> Result:
-    return run([venv.python, "-c", code], env=env or venv.env(), check=check)
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new))
+from support import (
+    MATURIN,
+    REPO_ROOT,
+    CopyFixture,
+    Result,
+    Venv,
+    make_hook_venv,
+    python,
+    replace_in,
+    require_python,
+    run,
+    run_at_once,
+)
 
 
 def rebuilt(result: Result) -> bool:
@@ -59,15 +58,15 @@ def test_edit_rebuilds_on_next_import_once(
     mixed: tuple[Venv, Path], file: str, old: str, new: str, expected: str
 ) -> None:
     venv, source = mixed
-    first = import_value(venv, GET_ALL)
+    first = python(venv, GET_ALL)
     assert first.stdout.strip() == "22 100 hello from data 7"
     assert not rebuilt(first), first.describe()
 
     replace_in(source / file, old, new)
-    second = import_value(venv, GET_ALL)
+    second = python(venv, GET_ALL)
     assert second.stdout.strip() == expected, second.describe()
     assert f'building "pyo3_mixed": {source / file} changed' in second.stderr
-    third = import_value(venv, GET_ALL)
+    third = python(venv, GET_ALL)
     assert third.stdout.strip() == expected
     assert third.stderr == "", "an up-to-date import prints nothing"
 
@@ -75,21 +74,21 @@ def test_edit_rebuilds_on_next_import_once(
 def test_feature_change_in_cargo_toml_is_a_full_develop_in_process(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "Cargo.toml", "default = []", 'default = ["extra"]')
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_extra())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_extra())")
     assert result.stdout.strip() == "5", result.describe()
     assert "Cargo.toml changed" in result.stderr
-    assert not rebuilt(import_value(venv, "import pyo3_mixed"))
+    assert not rebuilt(python(venv, "import pyo3_mixed"))
 
 
 def test_touch_and_unrelated_files_do_not_rebuild(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
-    import_value(venv, "import pyo3_mixed")
+    python(venv, "import pyo3_mixed")
     os.utime(source / "src" / "lib.rs")
     (source / "src" / "lib.rs").write_text((source / "src" / "lib.rs").read_text())
     (source / "notes.md").write_text("not an input\n")
     (source / "src" / "unused.rs").write_text("fn never_declared() {}\n")
     (source / "python" / "pyo3_mixed" / "extra.pyi").write_text("x: int\n")
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert result.stdout.strip() == "22"
     assert result.stderr == "", result.describe()
 
@@ -100,11 +99,11 @@ def test_restored_old_copy_is_rebuilt(mixed: tuple[Venv, Path], tmp_path: Path) 
     original = lib.read_text()
     old_stat = lib.stat()
     replace_in(lib, "VALUE: i64 = 22;", "VALUE: i64 = 29;")
-    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "29"
+    assert python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "29"
     # an older copy comes back with its old mtime (cp -p, an unpacked archive)
     lib.write_text(original)
     os.utime(lib, ns=(old_stat.st_atime_ns, old_stat.st_mtime_ns))
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert result.stdout.strip() == "22", result.describe()
 
 
@@ -122,12 +121,12 @@ def test_broken_code_raises_import_error_with_diagnostics_and_keeps_the_install(
         "    assert isinstance(error, ImportError)\n"
         "    print('BuildError', error.project)\n    print(str(error))\n"
     )
-    result = import_value(venv, code)
+    result = python(venv, code)
     assert result.stdout.startswith("BuildError pyo3_mixed"), result.describe()
     assert "mismatched types" in result.stdout
     assert "src/lib.rs" in result.stdout
     lib.write_text(original)
-    after = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    after = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert after.stdout.strip() == "22", after.describe()
 
 
@@ -135,7 +134,7 @@ def test_nothing_on_stdout_while_rebuilding(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 24;")
     replace_in(source / "pyproject.toml", 'version = "0.1.0"', 'version = "0.1.1"')  # a full develop
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert result.stdout == "24\n", result.describe()
     assert "Installed pyo3-mixed-0.1.1" in result.stderr
     listed = venv.pip("show", "pyo3-mixed").stdout
@@ -153,7 +152,7 @@ lib.write_text(lib.read_text().replace("VALUE: i64 = 22;", "VALUE: i64 = 25;"))
 importlib.reload(pyo3_mixed)
 print(pyo3_mixed.get_value())
 """
-    result = import_value(venv, code)
+    result = python(venv, code)
     assert result.stdout.split() == ["22", "25"], result.describe()
 
 
@@ -169,49 +168,40 @@ lib.write_text(lib.read_text().replace("VALUE: i64 = 11;", "VALUE: i64 = 12;"))
 importlib.reload(pyo3_pure)
 print(pyo3_pure.get_value())
 """
-    result = import_value(hook_venv, code)
+    result = python(hook_venv, code)
     assert result.stdout.split() == ["11", "12"], result.describe()
 
 
 def test_disabled_by_environment_variable(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 26;")
-    off = import_value(
+    off = python(
         venv,
         "import pyo3_mixed; print(pyo3_mixed.get_value())",
         env=venv.env(MATURIN_IMPORT_HOOK_ENABLED="0"),
     )
     assert off.stdout.strip() == "22"
     assert off.stderr == ""
-    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "26"
+    assert python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "26"
 
 
 def test_show_warnings_off_hides_cargo_output_but_not_errors(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     quiet = venv.env(MATURIN_IMPORT_HOOK_SHOW_WARNINGS="0")
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 34;")
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())", env=quiet)
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())", env=quiet)
     assert result.stdout.strip() == "34"
     assert "building" in result.stderr and "Compiling" not in result.stderr, result.describe()
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 34;", 'VALUE: i64 = "x";')
-    failed = import_value(venv, "import pyo3_mixed", env=quiet, check=False)
+    failed = python(venv, "import pyo3_mixed", env=quiet, check=False)
     assert "mismatched types" in failed.stderr, failed.describe()
 
 
 def test_eight_processes_importing_one_stale_project_build_once(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 27;")
-    processes = [
-        subprocess.Popen(
-            [venv.python, "-c", "import pyo3_mixed; print(pyo3_mixed.get_value())"],
-            env=venv.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
-    ]
-    outputs = [process.communicate(timeout=600) for process in processes]
+    command = [venv.python, "-c", "import pyo3_mixed; print(pyo3_mixed.get_value())"]
+    outputs = [(result.stdout, result.stderr) for result in run_at_once([(command, venv.env())] * 8)]
     assert [out.strip() for out, _ in outputs] == ["27"] * 8, outputs
     compiles = sum(err.count("Compiling pyo3-mixed") for _, err in outputs)
     assert compiles == 1, outputs
@@ -235,7 +225,7 @@ def test_killed_rebuild_is_recovered_by_the_next_import(mixed: tuple[Venv, Path]
     time.sleep(0.3)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value(), pyo3_mixed.get_extra())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value(), pyo3_mixed.get_extra())")
     assert result.stdout.split() == ["28", "5"], result.describe()
 
 
@@ -244,10 +234,10 @@ def test_path_dependency_edit_rebuilds(copy_fixture: CopyFixture, hook_venv: Ven
     hook_venv.maturin("develop", "--with-hook", "-m", source / "py" / "Cargo.toml")
     check = PROJECTS_BY_NAME["workspace"].check_code
     assert check is not None
-    assert import_value(hook_venv, check).stdout.strip() == "77"
+    assert python(hook_venv, check).stdout.strip() == "77"
     core = next((source / "core" / "src").glob("*.rs"))
     replace_in(core, "77", "78")
-    result = import_value(hook_venv, check)
+    result = python(hook_venv, check)
     assert result.stdout.strip() == "78", result.describe()
 
 
@@ -259,11 +249,11 @@ def test_other_bindings_rebuild_on_import(name: str, copy_fixture: CopyFixture, 
         hook_venv.pip("install", "--quiet", *project.build_requires)
     hook_venv.maturin("develop", "--with-hook", "-m", source / project.manifest)
     assert project.check_code is not None
-    assert import_value(hook_venv, project.check_code).stdout.strip() == project.expected
+    assert python(hook_venv, project.check_code).stdout.strip() == project.expected
     replace_in(source / "src" / "lib.rs", f"= {project.expected};", f"= {project.expected}0;")
-    result = import_value(hook_venv, project.check_code)
+    result = python(hook_venv, project.check_code)
     assert result.stdout.strip() == f"{project.expected}0", result.describe()
-    assert not rebuilt(import_value(hook_venv, project.check_code))
+    assert not rebuilt(python(hook_venv, project.check_code))
 
 
 def test_bin_project_binary_is_rebuilt_when_its_package_is_imported(
@@ -273,9 +263,9 @@ def test_bin_project_binary_is_rebuilt_when_its_package_is_imported(
     source = copy_fixture("bin")
     hook_venv.maturin("develop", "--with-hook", "-m", source / project.manifest)
     assert project.check_code is not None
-    assert import_value(hook_venv, project.check_code).stdout.strip() == "bin-fixture 66"
+    assert python(hook_venv, project.check_code).stdout.strip() == "bin-fixture 66"
     replace_in(source / "src" / "main.rs", "= 66;", "= 67;")
-    result = import_value(hook_venv, project.check_code)
+    result = python(hook_venv, project.check_code)
     assert result.stdout.strip() == "bin-fixture 67", result.describe()
     script = run([hook_venv.bin_dir / "bin-fixture"])
     assert script.stdout.strip() == "bin-fixture 67"
@@ -288,7 +278,7 @@ def test_two_hooked_projects_in_one_environment(copy_fixture: CopyFixture, hook_
     hook_venv.maturin("develop", "--with-hook", "-m", pure / "Cargo.toml")
     replace_in(mixed / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 31;")
     replace_in(pure / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 32;")
-    result = import_value(
+    result = python(
         hook_venv, "import pyo3_mixed, pyo3_pure; print(pyo3_mixed.get_value(), pyo3_pure.get_value())"
     )
     assert result.stdout.split() == ["31", "32"], result.describe()
@@ -299,9 +289,7 @@ def test_two_interpreter_versions_use_the_hook_at_once(
 ) -> None:
     """A CPython 3.8 venv and the default one, each with the (abi3) runtime, hook one project:
     both rebuild it at the same time, each for itself, without getting in each other's way."""
-    old_python = require_python("3.8")
-    old_venv = make_venv(tmp_path / "venv38", python=old_python)
-    old_venv.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    old_venv = make_hook_venv(tmp_path / "venv38", python=require_python("3.8"))
     # its own target dir: the other interpreter's pyo3 build stays valid
     old_env = old_venv.env(CARGO_TARGET_DIR=str(REPO_ROOT / "target" / "fixtures-py38"))
     source = copy_fixture("pyo3-mixed")
@@ -309,13 +297,13 @@ def test_two_interpreter_versions_use_the_hook_at_once(
     run([MATURIN, "develop", "--with-hook", "-m", source / "Cargo.toml"], env=old_env)
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 38;")
     code = "import sys, pyo3_mixed; print(sys.version_info[:2], pyo3_mixed.get_value())"
-    processes = [
-        subprocess.Popen(
-            [venv.python, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for venv, env in ((hook_venv, hook_venv.env()), (old_venv, old_env))
-    ]
-    outputs = [process.communicate(timeout=600) for process in processes]
+    results = run_at_once(
+        [
+            ([venv.python, "-c", code], env)
+            for venv, env in ((hook_venv, hook_venv.env()), (old_venv, old_env))
+        ]
+    )
+    outputs = [(result.stdout, result.stderr) for result in results]
     assert outputs[0][0].strip().endswith(" 38"), outputs
     assert outputs[1][0].strip() == "(3, 8) 38", outputs
 
@@ -327,7 +315,7 @@ def test_develop_without_hook_and_pip_uninstall_remove_the_pth(mixed: tuple[Venv
     venv.maturin("develop", "-m", source / "Cargo.toml")
     assert list(site.glob("maturin_hook-*.pth")) == []
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 33;")
-    assert import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "22"
+    assert python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "22"
     venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
     assert len(list(site.glob("maturin_hook-*.pth"))) == 1
     venv.pip("uninstall", "-y", "pyo3-mixed")
@@ -340,11 +328,11 @@ def test_startup_imports_nothing_heavy(mixed: tuple[Venv, Path]) -> None:
         "import sys; print(sorted(m for m in ('pathlib', 'json', 'logging', 'tomllib', 'subprocess', "
         "'typing', 'maturin_import_hook._fast', 'maturin_import_hook._native') if m in sys.modules))"
     )
-    hooked = import_value(venv, code).stdout.strip()
-    plain = import_value(venv, code, env=venv.env(MATURIN_IMPORT_HOOK_ENABLED="0")).stdout.strip()
+    hooked = python(venv, code).stdout.strip()
+    plain = python(venv, code, env=venv.env(MATURIN_IMPORT_HOOK_ENABLED="0")).stdout.strip()
     assert hooked == plain, "the hook's start-up imports differ from a plain interpreter's"
     assert "'maturin_import_hook._finder'" not in plain
-    finder = import_value(venv, "import sys; print('maturin_import_hook._finder' in sys.modules)")
+    finder = python(venv, "import sys; print('maturin_import_hook._finder' in sys.modules)")
     assert finder.stdout.strip() == "True"
 
 
@@ -352,7 +340,7 @@ def test_broken_runtime_still_starts_with_one_warning_line(mixed: tuple[Venv, Pa
     venv, _ = mixed
     finder = venv.site_packages / "maturin_import_hook" / "_finder.py"
     finder.write_text("raise RuntimeError('broken on purpose')\n")
-    result = import_value(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    result = python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert result.stdout.strip() == "22"
     assert result.stderr.count("\n") == 1, result.describe()
     assert "not watching pyo3_mixed" in result.stderr and "broken on purpose" in result.stderr

@@ -1,8 +1,9 @@
 """settings.py, error.py and _logging.py of maturin_import_hook, checked against the PyPI package.
 
-The modules are loaded from the source tree by path (they import nothing of the package), so these
-tests need no rebuild of the native module. The logger is tested in fresh interpreters, since its
-configuration is process-wide.
+The modules are loaded from the source tree by path, so these tests need no rebuild of the wheel
+for a change of them; `MaturinSettings.from_args` parses with the installed runtime's native module
+(the grammar is in Rust, shared with `site install --args`). The logger is tested in fresh
+interpreters, since its configuration is process-wide.
 """
 
 from __future__ import annotations
@@ -12,17 +13,27 @@ import dataclasses
 import importlib.util
 import json
 import pickle
-import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, Venv, make_venv, require_python, run
+from support import (
+    REPO_ROOT,
+    UPSTREAM_IMPORT_HOOK_VERSION,
+    Result,
+    Venv,
+    make_hook_venv,
+    make_venv,
+    python,
+    require_python,
+    run,
+)
 
 SOURCE_DIR = REPO_ROOT / "import-hook" / "python" / "maturin_import_hook"
-UPSTREAM = "maturin-import-hook==0.3.0"
+UPSTREAM = f"maturin-import-hook=={UPSTREAM_IMPORT_HOOK_VERSION}"
 
 
 def load_source_module(name: str) -> ModuleType:
@@ -261,15 +272,8 @@ def upstream_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 
 def run_upstream(venv: Venv, settings: list[dict[str, Any]], args: list[list[str]]) -> dict[str, Any]:
-    completed = subprocess.run(
-        [str(venv.python), "-c", UPSTREAM_SCRIPT],
-        input=json.dumps({"settings": settings, "args": args}),
-        capture_output=True,
-        text=True,
-        env=venv.env(),
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    request = json.dumps({"settings": settings, "args": args})
+    completed = run([venv.python, "-c", UPSTREAM_SCRIPT], env=venv.env(), stdin=request)
     result: dict[str, Any] = json.loads(completed.stdout)
     return result
 
@@ -325,9 +329,13 @@ def test_build_error_carries_the_diagnostics() -> None:
     )
     assert error.name == "my_project"
     message = str(error)
-    assert message.startswith('failed to build "my_project": cargo build failed\n')
+    # upstream's words first (people grep for them), then ours
+    assert message.startswith('Failed to build package with maturin: "my_project": cargo build failed\n')
     assert "error[E0425]: cannot find value `x`" in message and "src/lib.rs:3:5" in message
-    assert str(BuildError("p", "cargo not found")) == 'failed to build "p": cargo not found'
+    assert (
+        str(BuildError("p", "cargo not found"))
+        == 'Failed to build package with maturin: "p": cargo not found'
+    )
     with pytest.raises(ImportError, match="E0425"):
         raise error
 
@@ -355,19 +363,13 @@ LOAD_LOGGING = textwrap.dedent(
 )
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [sys.executable, "-c", LOAD_LOGGING + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed
+def run_with_logging(code: str) -> Result:
+    """Runs `code` in a fresh interpreter (this one's) that has loaded the hook's _logging."""
+    return run([sys.executable, "-c", LOAD_LOGGING + textwrap.dedent(code)])
 
 
 def test_logger_prints_info_to_stderr_and_does_not_propagate() -> None:
-    result = run_python(
+    result = run_with_logging(
         """
         logging.basicConfig(stream=sys.stdout, level=logging.DEBUG, format="ROOT %(message)s")
         assert logger.propagate is False and logger.level == logging.INFO
@@ -386,7 +388,7 @@ def test_logger_prints_info_to_stderr_and_does_not_propagate() -> None:
 
 
 def test_reset_logger_restores_propagation() -> None:
-    result = run_python(
+    result = run_with_logging(
         """
         logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="ROOT %(levelname)s %(message)s")
         logger.info("before")
@@ -401,7 +403,7 @@ def test_reset_logger_restores_propagation() -> None:
 
 
 def test_reset_logger_keeps_handlers_of_the_program() -> None:
-    result = run_python(
+    result = run_with_logging(
         """
         mine = logging.StreamHandler(sys.stdout)
         logger.addHandler(mine)
@@ -413,7 +415,7 @@ def test_reset_logger_keeps_handlers_of_the_program() -> None:
 
 
 def test_logger_follows_stderr_and_is_configured_once() -> None:
-    result = run_python(
+    result = run_with_logging(
         """
         import importlib, io
         importlib.reload(hook_logging)
@@ -443,16 +445,14 @@ def test_logging_module_is_cheap_to_import() -> None:
         "tomllib",
         "maturin_import_hook._native",
     ]
-    result = run_python(f"print([m for m in {heavy!r} if m in sys.modules])")
+    result = run_with_logging(f"print([m for m in {heavy!r} if m in sys.modules])")
     assert result.stdout == "[]\n"
 
 
 CHECK_UNDER_OTHER_PYTHON = textwrap.dedent(
-    f"""
-    import io, logging, sys
-    sys.path.insert(0, {str(SOURCE_DIR)!r})
-    import _logging, error, settings
-    s = settings.MaturinSettings(release=True, features=["a"], config={{"k": "v"}}, group=["g"],
+    """
+    from maturin_import_hook import _logging, error, settings
+    s = settings.MaturinSettings(release=True, features=["a"], config={"k": "v"}, group=["g"],
                                  generate_stubs=True, verbose=1, rustc_flags=["-g"])
     args = s.to_args("develop")
     assert settings.MaturinSettings.from_args(args) == s, args
@@ -466,9 +466,10 @@ CHECK_UNDER_OTHER_PYTHON = textwrap.dedent(
 
 
 @pytest.mark.parametrize("version", ["3.8", "3.13"])
-def test_modules_work_on_oldest_and_newest_python(version: str) -> None:
-    python = require_python(version)
-    result = run([python, "-c", CHECK_UNDER_OTHER_PYTHON])
+def test_modules_work_on_oldest_and_newest_python(version: str, tmp_path: Path) -> None:
+    """The runtime (one abi3 wheel) installed into venvs of the oldest and newest Python."""
+    venv = make_hook_venv(tmp_path / "venv", python=require_python(version))
+    result = python(venv, CHECK_UNDER_OTHER_PYTHON)
     assert result.stdout.strip() == str(
         [
             "--release",

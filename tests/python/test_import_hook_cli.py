@@ -16,7 +16,20 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import MATURIN, Result, Venv, environment_without_venv, make_venv, require_python, run
+from support import (
+    MATURIN,
+    Result,
+    Venv,
+    environment_without_venv,
+    make_hook_venv,
+    make_venv,
+    maturin_outside_any_venv,
+    python,
+    read_only,
+    require_python,
+    run,
+    run_at_once,
+)
 
 START = "# <maturin_import_hook>"
 END = "# </maturin_import_hook>"
@@ -44,12 +57,7 @@ def venv(tmp_path: Path) -> Venv:
 
 def hook(venv: Venv, *args: object, check: bool = True, **env: str) -> Result:
     """`maturin import-hook <args>` with `venv` activated."""
-    return run([MATURIN, "import-hook", *args], env=venv.env(**env), check=check)
-
-
-def start_python(venv: Venv, code: str = "print('started')", **env: str) -> Result:
-    """A fresh interpreter of the venv, as a user would start it."""
-    return run([venv.python, "-c", code], env=venv.env(**env))
+    return venv.maturin("import-hook", *args, env=venv.env(**env), check=check)
 
 
 def sitecustomize(venv: Venv) -> Path:
@@ -57,7 +65,7 @@ def sitecustomize(venv: Venv) -> Path:
 
 
 def site_info(venv: Venv, **env: str) -> dict[str, object]:
-    result = run([MATURIN, "import-hook", "site", "info", "-f", "json"], env=venv.env(**env))
+    result = venv.maturin("import-hook", "site", "info", "-f", "json", env=venv.env(**env))
     info: dict[str, object] = json.loads(result.stdout)
     return info
 
@@ -106,7 +114,7 @@ def test_site_install_into_a_fresh_venv_keeps_start_up_clean(venv: Venv) -> None
     assert text.startswith(START + "\n") and text.endswith(END + "\n")
     assert "enable_project_importer=True" in text and "color=True" in text
 
-    started = start_python(venv)
+    started = python(venv, "print('started')")
     assert started.stdout == "started\n"
     assert started.stderr == ""
 
@@ -126,7 +134,7 @@ def test_the_block_activates_the_hook_with_the_given_settings(venv: Venv) -> Non
     assert result.stderr == ""
     assert "release=True" in sitecustomize(venv).read_text()
 
-    started = start_python(venv)
+    started = python(venv, "print('started')")
     assert started.stdout == "started\n"
     assert started.stderr == (
         "hook installed: {'release': True, 'features': ['a', 'b'], 'color': True, "
@@ -141,7 +149,7 @@ def test_a_failing_hook_does_not_stop_the_interpreter_and_says_how_to_remove_it(
     install_fake_hook_package(venv)
     (venv.site_packages / "maturin_import_hook" / "settings.py").write_text("raise ValueError('boom')\n")
     hook(venv, "site", "install")
-    started = start_python(venv)
+    started = python(venv, "print('started')")
     assert started.stdout == "started\n"
     assert "Error in sitecustomize" in started.stderr
     assert "boom" in started.stderr
@@ -158,7 +166,7 @@ def test_user_content_survives_install_and_uninstall_byte_for_byte(venv: Venv) -
     text = path.read_bytes()
     assert text.startswith(original + b"\r\n" + START.encode() + b"\r\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert start_python(venv).stderr == "user code ran\n"
+    assert python(venv, "print('started')").stderr == "user code ran\n"
 
     hook(venv, "site", "install", "--force", "--args", "--release")
     assert path.read_bytes().startswith(original + b"\r\n" + START.encode())
@@ -256,7 +264,7 @@ def test_a_broken_block_is_reported_and_can_be_removed(venv: Venv) -> None:
     removed = hook(venv, "site", "uninstall")
     assert "including a broken block without end marker: lines 3-" in removed.stdout
     assert path.read_text() == "import sys\nsys.stderr.write('user code ran\\n')\n"
-    assert start_python(venv).stderr == "user code ran\n"
+    assert python(venv, "print('started')").stderr == "user code ran\n"
 
 
 def test_force_repairs_a_broken_block(venv: Venv) -> None:
@@ -267,26 +275,6 @@ def test_force_repairs_a_broken_block(venv: Venv) -> None:
     text = path.read_text()
     assert text.count(START) == 1 and text.endswith(END + "\nx = 1\n")
     assert site_info(venv)["sitecustomize_import_hook_installed"] is True
-
-
-@contextlib.contextmanager
-def read_only(directory: Path) -> Iterator[None]:
-    """`directory` made read-only, also for root (with the immutable attribute)."""
-    if os.geteuid() == 0:
-        chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", directory]).returncode != 0:
-            pytest.skip("running as root and cannot make a directory immutable with chattr")
-        try:
-            yield
-        finally:
-            subprocess.run([chattr, "-i", directory], check=True)
-    else:
-        mode = directory.stat().st_mode
-        directory.chmod(0o555)
-        try:
-            yield
-        finally:
-            directory.chmod(mode)
 
 
 def test_read_only_site_packages_is_a_clear_error_and_loses_nothing(venv: Venv) -> None:
@@ -360,7 +348,7 @@ def test_user_install_goes_into_usercustomize_of_the_user_site(tmp_path: Path) -
     assert info["usercustomize_import_hook_installed"] is True
     assert info["sitecustomize_exists"] is False
     assert info["project_importer_installed"] is True
-    started = start_python(venv, PYTHONUSERBASE=user_base)
+    started = python(venv, "print('started')", env=venv.env(PYTHONUSERBASE=user_base))
     assert started.stderr.startswith("hook installed:")
 
     hook(venv, "site", "uninstall", "--user", PYTHONUSERBASE=user_base)
@@ -377,7 +365,7 @@ def test_user_install_warns_when_the_user_site_is_disabled(venv: Venv, tmp_path:
 
 
 def cache_info(venv: Venv, **env: str) -> dict[str, object]:
-    result = run([MATURIN, "import-hook", "cache", "info", "-f", "json"], env=venv.env(**env))
+    result = venv.maturin("import-hook", "cache", "info", "-f", "json", env=venv.env(**env))
     info: dict[str, object] = json.loads(result.stdout)
     return info
 
@@ -416,16 +404,14 @@ def test_each_venv_and_interpreter_version_gets_its_own_cache(tmp_path: Path) ->
         pythons.append(pypy)
     if len(pythons) < 2:
         pytest.skip(f"needs two Python interpreters of different versions, found {pythons}")
-    venvs = [make_venv(tmp_path / f"venv-{i}", python, with_pip=False) for i, python in enumerate(pythons)]
-    shared = tmp_path / "shared-build-dir"
-    command = [str(MATURIN), "import-hook", "cache", "info", "-f", "json"]
-    at_once = [
-        subprocess.Popen(
-            command, env=venv.env(MATURIN_BUILD_DIR=str(shared)), stdout=subprocess.PIPE, text=True
-        )
-        for venv in venvs
+    venvs = [
+        make_venv(tmp_path / f"venv-{i}", interpreter, with_pip=False)
+        for i, interpreter in enumerate(pythons)
     ]
-    paths = [Path(json.loads(process.communicate()[0])["path"]) for process in at_once]
+    shared = tmp_path / "shared-build-dir"
+    command = [MATURIN, "import-hook", "cache", "info", "-f", "json"]
+    at_once = run_at_once([(command, venv.env(MATURIN_BUILD_DIR=str(shared))) for venv in venvs])
+    paths = [Path(json.loads(result.stdout)["path"]) for result in at_once]
     assert len(set(paths)) == len(venvs), paths
     for path, venv in zip(paths, venvs):
         version = venv.python_code("import platform; print(platform.python_version())").strip()
@@ -526,10 +512,10 @@ def test_cache_clear_force_ignores_a_held_lock(venv: Venv) -> None:
 def test_version_json_has_upstreams_fields(new_venv: Venv) -> None:
     info = json.loads(hook(new_venv, "version", "-f", "json").stdout)
     assert list(info) == ["OS", "Python", "maturin-import-hook", "maturin", "rustc", "pip"]
-    python = new_venv.python_code(
+    implementation = new_venv.python_code(
         "import platform; print(platform.python_implementation(), platform.python_version())"
     )
-    assert info["Python"] == python.strip()
+    assert info["Python"] == implementation.strip()
     assert info["OS"].startswith(
         new_venv.python_code("import platform; print(platform.system())").strip() + "-"
     )
@@ -551,11 +537,23 @@ def test_version_without_pip_says_not_installed(tmp_path: Path) -> None:
 
 
 def test_without_an_environment_the_commands_say_how_to_get_one(tmp_path: Path) -> None:
+    maturin = maturin_outside_any_venv(tmp_path)
     result = run(
-        [MATURIN, "import-hook", "site", "info"], cwd=tmp_path, env=environment_without_venv(), check=False
+        [maturin, "import-hook", "site", "info"], cwd=tmp_path, env=environment_without_venv(), check=False
     )
     assert result.returncode == 1
     assert "Couldn't find a virtualenv or conda environment" in result.stderr
+
+
+def test_the_binary_of_a_venv_works_on_its_venv_without_activation(tmp_path: Path) -> None:
+    venv = make_hook_venv(tmp_path / "venv")
+    for command in (["site", "info"], ["cache", "info"]):
+        result = run(
+            [venv.bin_dir / "maturin", "import-hook", *command, "-f", "json"],
+            cwd=tmp_path,
+            env=environment_without_venv(),
+        )
+        assert str(venv.root) in result.stdout, result.describe()
 
 
 def test_a_dot_venv_in_the_current_directory_is_used(tmp_path: Path) -> None:

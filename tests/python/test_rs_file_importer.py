@@ -6,13 +6,12 @@ All tests share one venv (so pyo3 is compiled once for the module); each uses it
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import Result, Venv, make_venv, run, runtime_wheel
+from support import XDIST, Venv, import_in_xdist_workers, make_hook_venv, python, without_colours
 
 SOURCE = """use pyo3::prelude::*;
 
@@ -41,9 +40,9 @@ INSTALL = "import maturin_import_hook; maturin_import_hook.install()\n"
 
 @pytest.fixture(scope="module")
 def rs_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Venv]:
-    env = make_venv(tmp_path_factory.mktemp("rs") / "venv")
-    env.pip("install", "--quiet", "--no-deps", runtime_wheel())
-    yield env
+    env = make_hook_venv(tmp_path_factory.mktemp("rs") / "venv")
+    # the .rs file importer uses its own shared target directory, not the fixtures' one
+    yield Venv(env.root, unset=("CARGO_TARGET_DIR",))
 
 
 def write_module(directory: Path, name: str, value: int = 1) -> Path:
@@ -53,24 +52,15 @@ def write_module(directory: Path, name: str, value: int = 1) -> Path:
     return path
 
 
-def python(venv: Venv, code: str, cwd: Path, *, check: bool = True) -> Result:
-    # the .rs file importer uses its own shared target directory, not the fixtures' one
-    env = venv.env()
-    env.pop("CARGO_TARGET_DIR", None)
-    result = run([venv.python, "-c", code], cwd=cwd, env=env, check=check)
-    # cargo's output is coloured (the default settings ask for it)
-    result.stdout = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
-    result.stderr = re.sub(r"\x1b\[[0-9;]*m", "", result.stderr)
-    return result
-
-
 def test_second_file_does_not_compile_pyo3_again(rs_venv: Venv, tmp_path: Path) -> None:
     write_module(tmp_path, "first_script")
     write_module(tmp_path, "second_script")
     timings = []
     for name in ("first_script", "second_script"):
         started = time.perf_counter()
-        result = python(rs_venv, f"{INSTALL}import {name}; print({name}.get_value())", tmp_path)
+        result = python(
+            rs_venv, f"{INSTALL}import {name}; print({name}.get_value())", cwd=tmp_path, colours=False
+        )
         timings.append(time.perf_counter() - started)
         assert result.stdout == "1\n", result.describe()
         assert f'rebuilt and loaded module "{name}"' in result.stderr
@@ -82,15 +72,15 @@ def test_second_file_does_not_compile_pyo3_again(rs_venv: Venv, tmp_path: Path) 
 def test_edit_rebuilds_once_and_reload_gives_the_new_code(rs_venv: Venv, tmp_path: Path) -> None:
     source = write_module(tmp_path, "my_script")
     code = f"{INSTALL}import my_script; print(my_script.get_value())"
-    assert python(rs_venv, code, tmp_path).stdout == "1\n"
-    up_to_date = python(rs_venv, code, tmp_path)
+    assert python(rs_venv, code, cwd=tmp_path, colours=False).stdout == "1\n"
+    up_to_date = python(rs_venv, code, cwd=tmp_path, colours=False)
     assert (up_to_date.stdout, up_to_date.stderr) == ("1\n", "")
     source.write_text(source.read_text().replace("VALUE: i64 = 1;", "VALUE: i64 = 2;"))
-    rebuilt = python(rs_venv, code, tmp_path)
+    rebuilt = python(rs_venv, code, cwd=tmp_path, colours=False)
     assert rebuilt.stdout == "2\n"
     assert "my_script.rs changed" in rebuilt.stderr
     assert "Compiling pyo3 " not in rebuilt.stderr
-    assert python(rs_venv, code, tmp_path).stderr == ""
+    assert python(rs_venv, code, cwd=tmp_path, colours=False).stderr == ""
     reload = f"""{INSTALL}
 import importlib, pathlib
 import my_script
@@ -100,7 +90,7 @@ path.write_text(path.read_text().replace("VALUE: i64 = 2;", "VALUE: i64 = 3;"))
 importlib.reload(my_script)
 print(my_script.get_value())
 """
-    assert python(rs_venv, reload, tmp_path).stdout.split() == ["2", "3"]
+    assert python(rs_venv, reload, cwd=tmp_path, colours=False).stdout.split() == ["2", "3"]
 
 
 def test_module_in_a_package_imported_relatively(rs_venv: Venv, tmp_path: Path) -> None:
@@ -109,9 +99,8 @@ def test_module_in_a_package_imported_relatively(rs_venv: Venv, tmp_path: Path) 
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (package / "__init__.py").write_text("")
     (package / "user.py").write_text("from . import helper\nVALUE = helper.get_value()\n")
-    result = python(
-        rs_venv, f"{INSTALL}import pkg.sub.user as u; print(u.VALUE, u.helper.__name__)", tmp_path
-    )
+    code = f"{INSTALL}import pkg.sub.user as u; print(u.VALUE, u.helper.__name__)"
+    result = python(rs_venv, code, cwd=tmp_path, colours=False)
     assert result.stdout == "7 pkg.sub.helper\n", result.describe()
 
 
@@ -123,8 +112,10 @@ def test_features_come_from_the_settings(rs_venv: Venv, tmp_path: Path) -> None:
         "maturin_import_hook.install(settings=MaturinSettings(features=FEATURES))\n"
         "import flavoured; print(flavoured.flavour())\n"
     )
-    assert python(rs_venv, code.replace("FEATURES", '["extra"]'), tmp_path).stdout == "extra\n"
-    assert python(rs_venv, code.replace("FEATURES", "None"), tmp_path).stdout == "plain\n"
+    extra = python(rs_venv, code.replace("FEATURES", '["extra"]'), cwd=tmp_path, colours=False)
+    assert extra.stdout == "extra\n"
+    plain = python(rs_venv, code.replace("FEATURES", "None"), cwd=tmp_path, colours=False)
+    assert plain.stdout == "plain\n"
 
 
 def test_a_compile_error_is_an_import_error_with_rustc_message(rs_venv: Venv, tmp_path: Path) -> None:
@@ -138,7 +129,7 @@ except BuildError as error:
     assert isinstance(error, ImportError)
     print(error)
 """
-    result = python(rs_venv, code, tmp_path)
+    result = python(rs_venv, code, cwd=tmp_path, colours=False)
     assert "error[E0308]: mismatched types" in result.stdout, result.describe()
     assert "broken.rs:" in result.stdout
 
@@ -155,34 +146,14 @@ def test_rs_files_are_listed_once_per_directory(tmp_path: Path) -> None:
 
 
 def test_xdist_workers_importing_one_stale_rs_file_build_it_once(rs_venv: Venv, tmp_path: Path) -> None:
-    rs_venv.pip("install", "--quiet", "pytest==9.2.0", "pytest-xdist==3.8.0")
+    rs_venv.pip("install", "--quiet", *XDIST)
     suite = tmp_path / "suite"
     write_module(suite, "xdist_script", 5)
-    python(rs_venv, INSTALL + "import xdist_script", suite)
+    python(rs_venv, INSTALL + "import xdist_script", cwd=suite, colours=False)
     write_module(suite, "xdist_script", 6)  # stale for every worker
-    (suite / "conftest.py").write_text("import maturin_import_hook\n\nmaturin_import_hook.install()\n")
-    (suite / "test_value.py").write_text(
-        "import os, pathlib, pytest\n\n"
-        "@pytest.mark.parametrize('n', range(8))\n"
-        "def test_value(n, capfd):\n"
-        "    import xdist_script\n"
-        "    assert xdist_script.get_value() == 6\n"
-        "    worker = os.environ.get('PYTEST_XDIST_WORKER', 'main')\n"
-        "    log = pathlib.Path(os.environ['BUILD_LOG_DIR']) / f'{worker}-{n}.txt'\n"
-        "    log.write_text(capfd.readouterr().err)\n"
-    )
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    env = rs_venv.env(BUILD_LOG_DIR=str(logs))
-    env.pop("CARGO_TARGET_DIR", None)
-    result = run(
-        [rs_venv.python, "-m", "pytest", "-n", "4", "-q", "-p", "no:cacheprovider", "test_value.py"],
-        cwd=suite,
-        env=env,
-    )
-    assert "8 passed" in result.stdout, result.describe()
+    logged = import_in_xdist_workers(rs_venv, suite, "xdist_script", 6, cwd=suite)
     # the default settings ask cargo for colour (as upstream's do)
-    stderrs = [re.sub(r"\x1b\[[0-9;]*m", "", log.read_text()) for log in logs.iterdir()]
+    stderrs = [without_colours(err) for err in logged]
     assert sum(err.count("Compiling xdist_script") for err in stderrs) == 1, "\n---\n".join(stderrs)
 
 
@@ -214,17 +185,17 @@ def test_an_overridden_find_maturin_builds_with_that_binary(
         "import by_binary; print(by_binary.get_value())\n"
     )
     scripts = rs_file.parent
-    result = python(rs_venv, code, scripts)
+    result = python(rs_venv, code, cwd=scripts, colours=False)
     assert result.stdout == "3\n", result.describe()
     (call,) = calls.read_text().splitlines()
     assert call.startswith("build --manifest-path ") and f"--interpreter {rs_venv.python}" in call
     assert ("/custom/Cargo.toml " in call) == relocated, call
     # up to date: the binary is not run again
-    assert python(rs_venv, code, scripts).stdout == "3\n"
+    assert python(rs_venv, code, cwd=scripts, colours=False).stdout == "3\n"
     assert len(calls.read_text().splitlines()) == 1
     time.sleep(0.05)  # a newer mtime than the extension's
     write_module(scripts, "by_binary", value=4)
-    result = python(rs_venv, code, scripts)
+    result = python(rs_venv, code, cwd=scripts, colours=False)
     assert result.stdout == "4\n", result.describe()
     assert len(calls.read_text().splitlines()) == 2
 
@@ -235,5 +206,5 @@ def test_an_up_to_date_import_does_not_load_the_maturin_crate(rs_venv: Venv, tmp
         INSTALL
         + "import settled, sys; print(settled.get_value(), 'maturin_import_hook._native' in sys.modules)\n"
     )
-    assert python(rs_venv, code, tmp_path).stdout == "8 True\n"
-    assert python(rs_venv, code, tmp_path).stdout == "8 False\n"
+    assert python(rs_venv, code, cwd=tmp_path, colours=False).stdout == "8 True\n"
+    assert python(rs_venv, code, cwd=tmp_path, colours=False).stdout == "8 False\n"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import run
-from test_cli import UPSTREAM_VERSION, cargo_version
+from support import UPSTREAM_VERSION, cargo_version, run
 
 
 def test_native_module_reports_library_versions() -> None:

@@ -1,127 +1,120 @@
 //! `maturin_import_hook._fast`: what an import of a hooked package runs before the package
-//! loads. Small on purpose (no maturin crate): an up-to-date check is a few stats.
+//! loads. Small on purpose (no maturin crate): an up-to-date check is a few stats, and a
+//! Rust-only change is rebuilt by replaying cargo.
+//!
+//! A request is the JSON of a `maturin_hook_freshness::request::BuildRequest`; the environment
+//! is the importing interpreter's `sys.prefix`.
 
-use maturin_hook_freshness::cache_location;
 use maturin_hook_freshness::project_discovery;
-use maturin_hook_freshness::quick_rebuild::{self, CargoFailed, Refresh};
-use maturin_hook_freshness::state::extension_module;
-use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTimeoutError, PyValueError};
+use maturin_hook_freshness::python::{to_python_error, BuildFailed, PyReporter};
+use maturin_hook_freshness::record::extension_module;
+use maturin_hook_freshness::refresh::{fresh_record, refresh as run_refresh, Refreshed};
+use maturin_hook_freshness::request::{BuildRequest, RequestId};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-create_exception!(
-    _fast,
-    CargoBuildFailed,
-    PyRuntimeError,
-    "cargo failed; args: (message, diagnostics)"
-);
-
-/// Checks the recorded build in `state_dir` and rebuilds a Rust-only change by replaying
-/// cargo. Returns `(status, reason, diagnostics)` with status `"fresh"`, `"rebuilt"` or
-/// `"develop"` (a full develop is needed). `on_wait(lock_path)` is called if another process
-/// is building, `on_rebuild(reason)` before cargo runs; cargo's stderr is passed on to ours
-/// when `show_output`.
-#[pyfunction]
-#[pyo3(signature = (state_dir, lock_timeout_seconds, on_wait, on_rebuild, show_output=true))]
-fn refresh(
-    py: Python<'_>,
-    state_dir: PathBuf,
-    lock_timeout_seconds: Option<f64>,
-    on_wait: Py<PyAny>,
-    on_rebuild: Py<PyAny>,
-    show_output: bool,
-) -> PyResult<(&'static str, Option<String>, String)> {
-    let timeout = lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
-    let call = |callback: &Py<PyAny>, argument: String| {
-        Python::attach(|py| {
-            if let Err(error) = callback.call1(py, (argument,)) {
-                error.write_unraisable(py, None);
-            }
-        })
-    };
-    let result = py.detach(|| {
-        quick_rebuild::refresh(
-            &state_dir,
-            timeout,
-            |lock| call(&on_wait, lock.display().to_string()),
-            |reason| call(&on_rebuild, reason.to_string()),
-            show_output,
-        )
-    });
-    match result {
-        Ok(Refresh::Fresh) => Ok(("fresh", None, String::new())),
-        Ok(Refresh::Rebuilt { reason, rebuilt }) => {
-            Ok(("rebuilt", Some(reason), rebuilt.diagnostics))
-        }
-        Ok(Refresh::NeedsDevelop { reason }) => Ok(("develop", Some(reason), String::new())),
-        Err(error) => Err(to_python_error(error)),
-    }
+fn request_id(request: &str, environment: PathBuf) -> PyResult<RequestId> {
+    let request: BuildRequest = serde_json::from_str(request)
+        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
+    request
+        .id(&environment)
+        .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
-/// Whether the build recorded in `state_dir` is up to date: the whole cost of an import of an
-/// unchanged hooked project.
+/// The build request (JSON) of the project importer for the project of `manifest_path`.
 #[pyfunction]
-fn is_fresh(state_dir: PathBuf) -> bool {
-    quick_rebuild::is_fresh(&state_dir)
-}
-
-/// Whether the project importer's build of the project of `manifest_path` (its arguments as
-/// given to `_native.develop_project`) is up to date, without resolving its settings: only a
-/// state that a develop with these very arguments recorded counts (else the full develop
-/// decides).
-#[pyfunction]
-#[pyo3(signature = (manifest_path, args, environment, build_dir=None, extra_inputs=Vec::new()))]
-fn project_is_fresh(
+#[pyo3(signature = (manifest_path, args, build_dir=None, extra_inputs=Vec::new()))]
+fn project_request(
     manifest_path: PathBuf,
     args: Vec<String>,
-    environment: PathBuf,
     build_dir: Option<PathBuf>,
     extra_inputs: Vec<PathBuf>,
-) -> bool {
-    let Ok(project) = cache_location::project_key(Some(&manifest_path)) else {
-        return false;
-    };
-    let root = cache_location::cache_root(&environment, build_dir.as_deref());
-    let key = cache_location::project_request_key(
-        &environment,
-        build_dir.as_deref(),
-        &args,
-        &extra_inputs,
-    );
-    quick_rebuild::fresh_state(
-        &cache_location::develop_state_dir(&root, &project),
-        Some(&key),
-    )
-    .is_some()
+) -> PyResult<String> {
+    to_json(&BuildRequest::ProjectImporter {
+        manifest_path,
+        args,
+        build_dir,
+        extra_inputs,
+    })
 }
 
-/// The extension module built from the Rust file `rs_file` as `module_name` by the `.rs` file
-/// importer (arguments as given to `_native.build_rs_file`), when that build is up to date.
+/// The build request (JSON) of the `.rs` file importer for `rs_file` (a canonical path) built
+/// as `module` for the interpreter `python`.
 #[pyfunction]
-#[pyo3(signature = (rs_file, module_name, args, python, environment, build_dir=None))]
-fn rs_file_extension_if_fresh(
+#[pyo3(signature = (rs_file, module, args, python, build_dir=None))]
+fn rs_file_request(
     rs_file: PathBuf,
-    module_name: &str,
+    module: String,
     args: Vec<String>,
     python: PathBuf,
-    environment: PathBuf,
     build_dir: Option<PathBuf>,
-) -> Option<OsString> {
-    let rs_file = rs_file.canonicalize().ok()?;
-    let root = cache_location::cache_root(&environment, build_dir.as_deref());
-    let entry = cache_location::rs_file_entry(&root, &rs_file, module_name);
-    let key =
-        cache_location::rs_file_request_key(&python, &environment, build_dir.as_deref(), &args);
-    let state = quick_rebuild::fresh_state(&cache_location::rs_file_state_dir(&entry), Some(&key))?;
-    let outputs: Vec<PathBuf> = state
-        .outputs
-        .iter()
-        .map(|output| output.path.clone())
-        .collect();
-    extension_module(&outputs, module_name).map(PathBuf::into_os_string)
+) -> PyResult<String> {
+    to_json(&BuildRequest::RsFile {
+        rs_file,
+        module,
+        args,
+        python,
+        build_dir,
+    })
+}
+
+fn to_json(request: &BuildRequest) -> PyResult<String> {
+    serde_json::to_string(request).map_err(|error| PyValueError::new_err(error.to_string()))
+}
+
+/// Whether the last build of `request` in `environment` is up to date and this request's: the
+/// whole cost of an import of an unchanged project.
+#[pyfunction]
+fn is_fresh(request: &str, environment: PathBuf) -> bool {
+    request_id(request, environment)
+        .ok()
+        .and_then(|id| fresh_record(&id))
+        .is_some_and(|fresh| fresh.is_ok())
+}
+
+/// The extension module of a `.rs` file request when its build is up to date.
+#[pyfunction]
+fn rs_file_extension_if_fresh(request: &str, environment: PathBuf) -> Option<OsString> {
+    let module = match serde_json::from_str::<BuildRequest>(request).ok()? {
+        BuildRequest::RsFile { module, .. } => module,
+        _ => return None,
+    };
+    let record = fresh_record(&request_id(request, environment).ok()?)?.ok()?;
+    extension_module(&record.output_paths(), &module).map(PathBuf::into_os_string)
+}
+
+/// Checks the last build of `request` and replays cargo after a Rust-only change, reporting to
+/// `reporter`. Returns `(status, detail)`: `("fresh", None)`, `("found-rebuilt", None)` (another
+/// process built it while this one waited), `("replayed", reason)`, `("full", reason)` (a full
+/// develop is due), `("sources-gone", project_dir)`. A failed build raises `BuildFailed`.
+#[pyfunction]
+#[pyo3(signature = (request, environment, reporter, lock_timeout_seconds=None, force=false))]
+fn refresh(
+    py: Python<'_>,
+    request: &str,
+    environment: PathBuf,
+    reporter: Py<PyAny>,
+    lock_timeout_seconds: Option<f64>,
+    force: bool,
+) -> PyResult<(&'static str, Option<OsString>)> {
+    let id = request_id(request, environment)?;
+    let timeout = lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
+    let reporter = PyReporter(reporter);
+    let refreshed = py
+        .detach(|| run_refresh(&id, timeout, force, &reporter))
+        .map_err(to_python_error)?;
+    Ok(match refreshed {
+        Refreshed::Fresh => ("fresh", None),
+        Refreshed::FoundRebuilt => ("found-rebuilt", None),
+        Refreshed::Replayed { reason } => ("replayed", Some(reason.into())),
+        Refreshed::NeedsFull { reason } => ("full", Some(reason.into())),
+        Refreshed::SourcesGone { project_dir } => {
+            ("sources-gone", Some(project_dir.into_os_string()))
+        }
+    })
 }
 
 /// The maturin projects the entries of `search_path` lead to (see
@@ -162,30 +155,15 @@ fn path_dependencies(manifest_path: PathBuf) -> PyResult<Vec<OsString>> {
     Ok(dirs.into_iter().map(PathBuf::into_os_string).collect())
 }
 
-fn to_python_error(error: anyhow::Error) -> PyErr {
-    if let Some(failed) = error.downcast_ref::<CargoFailed>() {
-        return CargoBuildFailed::new_err((failed.to_string(), failed.diagnostics.clone()));
-    }
-    if error
-        .downcast_ref::<maturin_hook_freshness::lock::LockTimeout>()
-        .is_some()
-    {
-        return PyTimeoutError::new_err(error.to_string());
-    }
-    PyOSError::new_err(format!("{error:#}"))
-}
-
 #[pymodule]
 fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(refresh, module)?)?;
+    module.add_function(wrap_pyfunction!(project_request, module)?)?;
+    module.add_function(wrap_pyfunction!(rs_file_request, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
-    module.add_function(wrap_pyfunction!(project_is_fresh, module)?)?;
+    module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
+    module.add_function(wrap_pyfunction!(refresh, module)?)?;
     module.add_function(wrap_pyfunction!(find_projects, module)?)?;
     module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
-    module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
-    module.add(
-        "CargoBuildFailed",
-        module.py().get_type::<CargoBuildFailed>(),
-    )?;
+    module.add("BuildFailed", module.py().get_type::<BuildFailed>())?;
     Ok(())
 }

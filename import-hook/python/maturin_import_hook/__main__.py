@@ -6,4 +6,4 @@ import sys
 from maturin_import_hook import _native
 
 if __name__ == "__main__":
-    sys.exit(_native.import_hook_cli(sys.argv[1:], sys.executable, sys.exec_prefix))
+    sys.exit(_native.import_hook_cli(sys.argv[1:], sys.executable, sys.prefix))

@@ -3,7 +3,7 @@
 Start-up cost is the point of this module: it imports nothing (`sys` and `os` are loaded
 before `.pth` files run), and an import of any module it does not watch costs one dict lookup.
 A watched import loads `maturin_import_hook._fast` (small, without the maturin crate) to stat
-the recorded inputs; `maturin_import_hook._rebuild` is only loaded when a build is due or on a
+the recorded inputs; `maturin_import_hook._build` is only loaded when a build is due or on a
 reload.
 """
 
@@ -15,8 +15,15 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from typing import Optional, Sequence
 
-# top-level module name -> (state directory, hook configuration as JSON)
-_watched: "dict[str, tuple[str, str]]" = {}
+ENABLED_VARIABLE = "MATURIN_IMPORT_HOOK_ENABLED"
+
+# top-level module name -> the build request (JSON) of the develop that installed the hook
+_watched: "dict[str, str]" = {}
+
+
+def enabled() -> bool:
+    """`MATURIN_IMPORT_HOOK_ENABLED=0` turns every importer of this package off."""
+    return os.environ.get(ENABLED_VARIABLE) != "0"
 
 
 class HookFinder:
@@ -26,28 +33,28 @@ class HookFinder:
 
     @staticmethod
     def find_spec(fullname: str, path: object = None, target: object = None) -> "Optional[ModuleSpec]":
-        watched = _watched.get(fullname)
-        if watched is None or os.environ.get("MATURIN_IMPORT_HOOK_ENABLED") == "0":
+        request = _watched.get(fullname)
+        if request is None or not enabled():
             return None
         from maturin_import_hook import _fast
 
-        if fullname not in sys.modules and _fast.is_fresh(watched[0]):
+        if fullname not in sys.modules and _fast.is_fresh(request, sys.prefix):
             return None  # up to date: the following finders import it as installed
-        from maturin_import_hook import _rebuild
+        from maturin_import_hook import _hooked
 
-        return _rebuild.find_spec(fullname, watched[0], watched[1])
+        return _hooked.find_spec(fullname, request)
 
     @staticmethod
     def invalidate_caches() -> None:
         pass
 
 
-def watch(names: "Sequence[str]", state_dir: str, config: str) -> None:
-    """Watches the top-level modules `names` of the project whose build state is in
-    `state_dir`; `config` says how to run a full develop again."""
-    if os.environ.get("MATURIN_IMPORT_HOOK_ENABLED") == "0":
+def watch(names: "Sequence[str]", request: str) -> None:
+    """Watches the top-level modules `names` of the project that `request` (the JSON of the
+    build request `maturin develop --with-hook` recorded) builds."""
+    if not enabled():
         return
     for name in names:
-        _watched[name] = (state_dir, config)
+        _watched[name] = request
     if HookFinder not in sys.meta_path:
         sys.meta_path.insert(0, HookFinder)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Callable, TextIO
+from typing import TextIO
 
-__all__ = ["announce_build", "log_waiting", "logger", "reset_logger"]
+__all__ = ["logger", "reset_logger"]
 
 logger = logging.getLogger("maturin_import_hook")
 
@@ -56,20 +56,6 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if self.stream is None:  # pythonw and daemons may have no stderr at all
             return
         super().emit(record)
-
-
-def log_waiting(lock_path: str) -> None:
-    """Another process builds what this one is about to build."""
-    logger.info("waiting on lock %s", lock_path)
-
-
-def announce_build(name: str) -> Callable[[str], None]:
-    """What logs the start of a build of `name`, given the reason."""
-
-    def announce(reason: str) -> None:
-        logger.info('building "%s": %s', name, reason)
-
-    return announce
 
 
 def _our_handlers() -> list[logging.Handler]:

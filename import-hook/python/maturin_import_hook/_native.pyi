@@ -1,35 +1,26 @@
-from typing import Callable
+from typing import Any, Callable
+
+from maturin_import_hook._fast import Reporter
 
 def versions() -> tuple[str, str]: ...
-def develop_hooked(config: str, show_output: bool = True) -> tuple[str, str | None]: ...
 def develop_project(
-    manifest_path: str,
-    args: list[str],
+    request: str,
     environment: str,
+    reporter: Reporter,
     lock_timeout_seconds: float | None = None,
-    show_output: bool = True,
-    force_rebuild: bool = False,
-    build_dir: str | None = None,
-    extra_inputs: list[str] = ...,
-    on_wait: Callable[[str], None] | None = None,
-    on_build: Callable[[str], None] | None = None,
-) -> tuple[str, str | None]: ...
+    force: bool = False,
+) -> tuple[str, str | None, bool, list[str]]: ...
 def build_rs_file(
-    rs_file: str,
-    module_name: str,
-    args: list[str],
-    python: str,
+    request: str,
     environment: str,
-    build_dir: str | None = None,
+    reporter: Reporter,
     lock_timeout_seconds: float | None = None,
-    show_output: bool = True,
-    force_rebuild: bool = False,
+    force: bool = False,
     generate: Callable[[str], str] | None = None,
     maturin: str | None = None,
-    on_wait: Callable[[str], None] | None = None,
-    on_build: Callable[[str], None] | None = None,
-) -> tuple[str, str, str | None]: ...
+) -> tuple[str, str, str | None, bool]: ...
 def generate_rs_project(rs_file: str, module_name: str, features: list[str], project_dir: str) -> str: ...
 def import_hook_cli(args: list[str], python: str, environment: str) -> int: ...
+def parse_maturin_settings(args: list[str]) -> dict[str, Any]: ...
 
-class DevelopFailed(RuntimeError): ...
+class BuildFailed(RuntimeError): ...

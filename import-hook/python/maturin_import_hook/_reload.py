@@ -51,9 +51,15 @@ def _package_reload_spec(name: str, package_dir: str) -> ModuleSpec | None:
     spec = importlib.machinery.PathFinder.find_spec(name, [link_dir])
     for module_name in sorted(sys.modules):
         if module_name.startswith(name + "."):
-            loader = getattr(sys.modules[module_name], "__loader__", None)
-            if isinstance(loader, importlib.machinery.ExtensionFileLoader):
+            module = sys.modules[module_name]
+            if isinstance(getattr(module, "__loader__", None), importlib.machinery.ExtensionFileLoader):
                 del sys.modules[module_name]
+                # `from . import _ext` in the package's `__init__` finds the attribute of the
+                # first import and imports nothing: the attribute must go too
+                parent_name, _, child = module_name.rpartition(".")
+                parent = sys.modules.get(parent_name)
+                if parent is not None and getattr(parent, child, None) is module:
+                    delattr(parent, child)
     return spec
 
 

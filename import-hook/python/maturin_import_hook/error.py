@@ -28,13 +28,14 @@ class BuildError(MaturinError):
     """A rebuild of a project failed while it was being imported.
 
     Attributes:
-        project: the name of the project (package) that was being built.
-        reason: what failed, in one line (for example "cargo build failed").
+        project: the name of the package (or module) that was being built.
+        reason: what failed, in one line (for example "cargo failed (exit status: 101)").
         diagnostics: the compiler's error output (cargo's and rustc's messages), possibly empty.
 
-    The message (`str(error)`) names the project and the reason, followed by the diagnostics, so
-    the compiler's errors appear in the traceback of the failed import. The previously installed
-    build, if any, is left in place.
+    The message (`str(error)`) starts as upstream's does (`Failed to build package with maturin`),
+    names the project and the reason, and carries the diagnostics, so the compiler's errors appear
+    in the traceback of the failed import (and in a notebook's cell output, or a log). The previously
+    installed build, if any, is left in place.
     """
 
     project: str
@@ -50,7 +51,7 @@ class BuildError(MaturinError):
         name: str | None = None,
         path: str | None = None,
     ) -> None:
-        message = f'failed to build "{project}": {reason}'
+        message = f'Failed to build package with maturin: "{project}": {reason}'
         if diagnostics.strip():
             message += "\n" + diagnostics.rstrip()
         super().__init__(message, name=name, path=path)

@@ -22,10 +22,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterator, NamedTuple, Sequence
 
-from maturin_import_hook import _meta_path
+from maturin_import_hook import _build, _meta_path
 from maturin_import_hook._default_settings import importer_args
-from maturin_import_hook._logging import announce_build, log_waiting, logger
-from maturin_import_hook.error import ImportHookError, MaturinError
+from maturin_import_hook._logging import logger
+from maturin_import_hook.error import MaturinError
 
 if TYPE_CHECKING:
     from maturin_import_hook.settings import MaturinSettings
@@ -198,7 +198,10 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         from maturin_import_hook import _finder
 
         if fullname in _finder._watched:
-            return None  # the `develop --with-hook` finder owns it
+            # the `develop --with-hook` finder owns it; answering for it keeps the importers
+            # that follow (a stray `<name>.rs`) from shadowing the installed package
+            spec = _finder.HookFinder.find_spec(fullname)
+            return spec if spec is not None else importlib.machinery.PathFinder.find_spec(fullname)
         reloading = fullname in sys.modules
         if reloading and not self._enable_reloading:
             return None
@@ -215,21 +218,23 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             return None
         logger.debug('found project "%s" at %s', fullname, project.project_dir)
         started = time.perf_counter()
-        action = self._rebuild(fullname, project)
-        if action != "up-to-date":
-            logger.info('rebuilt and loaded package "%s" in %.3fs', fullname, time.perf_counter() - started)
+        status = self._rebuild(fullname, project)
+        if status in ("replayed", "installed"):
             importlib.invalidate_caches()
-            if not project.installed:
-                _add_path_entries_of_new_install(fullname)
-        else:
-            logger.debug('"%s" is up to date (%.3f ms)', fullname, (time.perf_counter() - started) * 1000)
+            _build.make_importable(fullname)
         if reloading:
             from maturin_import_hook import _reload
 
-            return _reload.reload_spec(fullname)
-        return None
+            spec = _reload.reload_spec(fullname)
+        else:
+            # the project's install answers the import, as upstream's importer does, so that
+            # the importers that follow (a stray `<name>.rs`) cannot shadow it
+            spec = importlib.machinery.PathFinder.find_spec(fullname)
+        _build.log_outcome(fullname, "package", status, started, None if spec is None else spec.origin)
+        return spec
 
     def _rebuild(self, name: str, project: _Project) -> str:
+        """Brings the project's build up to date; returns what the pipeline did."""
         args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
         if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
             return self._rebuild_with_binary(name, project.manifest, args)
@@ -237,36 +242,19 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
 
         extra_inputs = [] if self._file_searcher is None else self._searched_sources(name, project)
         build_dir = None if self._build_dir is None else str(self._build_dir)
-        if not self._force_rebuild and _fast.project_is_fresh(
-            str(project.manifest), args, sys.prefix, build_dir, extra_inputs
-        ):
-            return "up-to-date"
-        from maturin_import_hook import _native
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            action, reason = _native.develop_project(
-                str(project.manifest),
-                args,
-                sys.prefix,
-                self._lock_timeout_seconds,
-                self._show_warnings,
-                self._force_rebuild,
-                build_dir,
-                extra_inputs,
-                log_waiting,
-                announce_build(name),
-            )
-        except _native.DevelopFailed as error:
-            from maturin_import_hook.error import BuildError
-
-            raise BuildError(name, error.args[0], error.args[1], name=name) from None
-        except TimeoutError as error:
-            raise ImportHookError(str(error), name=name) from None
-        if reason is not None:
-            logger.debug('"%s" was built: %s', name, reason)
-        return action
+        request = _fast.project_request(str(project.manifest), args, build_dir, extra_inputs)
+        if not self._force_rebuild and _fast.is_fresh(request, sys.prefix):
+            return "fresh"
+        status, detail, _modules = _build.ensure_built(
+            name,
+            request,
+            lock_timeout_seconds=self._lock_timeout_seconds,
+            force=self._force_rebuild,
+            show_warnings=self._show_warnings,
+        )
+        if status == "sources-gone":
+            _build.warn_sources_gone(name, detail or str(project.project_dir))
+        return status
 
     def _searched_sources(self, name: str, project: _Project) -> list[str]:
         """The source files the user's file searcher lists (as upstream calls it)."""
@@ -337,25 +325,6 @@ def _find_projects(search_path: Sequence[str]) -> dict[str, _Project]:
         import_name: _Project(Path(project_dir), Path(manifest), installed)
         for import_name, project_dir, manifest, installed in found
     }
-
-
-def _add_path_entries_of_new_install(name: str) -> None:
-    """A project installed by this process (automatic installation) may put its Python
-    sources on sys.path with a `.pth` file, which Python only reads at start-up."""
-    import sysconfig
-
-    for site_dir in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}:
-        try:
-            lines = (Path(site_dir) / f"{name}.pth").read_text().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            entry = line.strip()
-            if entry.startswith(("#", "import ")) or entry in sys.path:
-                continue
-            if os.path.isdir(entry):
-                logger.debug("adding %s to sys.path (from %s.pth)", entry, name)
-                sys.path.append(entry)
 
 
 IMPORTER: MaturinProjectImporter | None = None

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence
 
-from maturin_import_hook import _meta_path
+from maturin_import_hook import _build, _meta_path
 from maturin_import_hook._default_settings import importer_args
-from maturin_import_hook._logging import announce_build, log_waiting, logger
+from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
 if TYPE_CHECKING:
@@ -129,10 +129,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         logger.debug('found Rust file "%s" for module "%s"', rs_file, fullname)
         started = time.perf_counter()
         extension, built = self._build(fullname, Path(rs_file))
-        if built:
-            logger.info('rebuilt and loaded module "%s" in %.3fs', fullname, time.perf_counter() - started)
-        else:
-            logger.debug('"%s" is up to date (%.3f ms)', fullname, (time.perf_counter() - started) * 1000)
+        _build.log_outcome(fullname, "module", "installed" if built else "fresh", started)
         if existing is not None:
             from maturin_import_hook import _reload
 
@@ -187,69 +184,68 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 return str(project)
 
         mtime_rule = custom_project or custom_sources or maturin is not None
-        if not mtime_rule and not self._force_rebuild:
-            from maturin_import_hook import _fast
+        from maturin_import_hook import _fast
 
-            build_dir = None if self._build_dir is None else str(self._build_dir)
-            module_name = fullname.rpartition(".")[2]
-            extension = _fast.rs_file_extension_if_fresh(
-                str(rs_file), module_name, args, sys.executable, sys.exec_prefix, build_dir
-            )
+        request = _fast.rs_file_request(
+            os.path.realpath(rs_file),
+            fullname.rpartition(".")[2],
+            args,
+            sys.executable,
+            None if self._build_dir is None else str(self._build_dir),
+        )
+        if not mtime_rule and not self._force_rebuild:
+            extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)
             if extension is not None:
                 return extension, False
 
-        def build(force: bool) -> tuple[str, str]:
-            return self._native_build(fullname, rs_file, args, force, generate, maturin)
+        def build(force: bool) -> tuple[bool, str]:
+            return self._build_now(fullname, request, force, generate, maturin, light=not mtime_rule)
 
-        action, extension = build(self._force_rebuild)
-        built = action != "up-to-date"
+        built, extension = build(self._force_rebuild)
         # what the in-process build cannot see: files an override copies or reads, and every
         # source of a build by another binary
         if mtime_rule and not built and self._sources_newer(rs_file, extension):
-            action, extension = build(True)
-            built = True
+            built, extension = build(True)
         return extension, built
 
-    def _native_build(
+    def _build_now(
         self,
         fullname: str,
-        rs_file: Path,
-        args: list[str],
+        request: str,
         force: bool,
         generate: Callable[[str], str] | None,
         maturin: Path | None,
-    ) -> tuple[str, str]:
+        light: bool,
+    ) -> tuple[bool, str]:
+        """Runs the pipeline for the file; returns whether it built and the extension module."""
+        from maturin_import_hook import _fast
+
+        reporter = _build.Reporter(fullname, self._show_warnings)
+        if light:
+            status, _detail = _build.light_refresh(reporter, request, self._lock_timeout_seconds, force)
+            extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)
+            if status != "full" and extension is not None:
+                reporter.report_warnings()
+                return status == "replayed", extension
         from maturin_import_hook import _native
 
-        # maturin prints progress on stdout; the native side points file descriptor 1 at stderr
-        # for the build, so what Python buffered for stdout must go out first
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            action, extension, reason = _native.build_rs_file(
-                str(rs_file),
-                fullname.rpartition(".")[2],
-                args,
-                sys.executable,
-                sys.exec_prefix,
-                build_dir=None if self._build_dir is None else str(self._build_dir),
-                lock_timeout_seconds=self._lock_timeout_seconds,
-                show_output=self._show_warnings,
-                force_rebuild=force,
-                generate=generate,
-                maturin=None if maturin is None else str(maturin),
-                on_wait=log_waiting,
-                on_build=announce_build(fullname),
-            )
-        except _native.DevelopFailed as error:
-            from maturin_import_hook.error import BuildError
-
-            raise BuildError(fullname, error.args[0], error.args[1], name=fullname) from None
-        except TimeoutError as error:
-            raise ImportHookError(str(error), name=fullname) from None
+        action, extension, reason, _waited = _build.full_build(
+            reporter,
+            _native.build_rs_file,
+            request,
+            sys.prefix,
+            reporter,
+            self._lock_timeout_seconds,
+            force,
+            generate,
+            None if maturin is None else str(maturin),
+        )
         if reason is not None:
             logger.debug('"%s" was built: %s', fullname, reason)
-        return action, extension
+        built = action not in ("fresh", "found-rebuilt")
+        if built:
+            reporter.report_warnings()
+        return built, os.fsdecode(extension)
 
     def _sources_newer(self, rs_file: Path, extension: str) -> bool:
         try:

@@ -9,13 +9,10 @@ written for it (in a sitecustomize.py, or in an overridden `get_settings()`) mea
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 __all__ = ["MaturinSettings"]
-
-_AUDITWHEEL_CHOICES = ("repair", "check", "skip")
 
 
 @dataclass
@@ -146,68 +143,35 @@ class MaturinSettings:
 
         Everything after the first `--`, and everything from the first argument that is not a
         flag, becomes `rustc_flags`. Raises ValueError for a flag it does not know or a bad value.
-        """
-        raw_args = list(raw_args)
-        after_separator: list[str] = []
-        if "--" in raw_args:
-            index = raw_args.index("--")
-            raw_args, after_separator = raw_args[:index], raw_args[index + 1 :]
-        namespace = cls.parser().parse_args(raw_args)
-        rustc_flags: list[str] = list(namespace.rustc_flags or ()) + after_separator
-        namespace.rustc_flags = rustc_flags or None
-        return cls(**vars(namespace))
+        The grammar is the one `maturin import-hook site install --args` uses (in Rust)."""
+        from maturin_import_hook import _native
+
+        return cls(**_native.parse_maturin_settings(list(raw_args)))
 
     @staticmethod
     def parser() -> NonExitingArgumentParser:
         """An argument parser for the flags of `to_args()`; it raises ValueError instead of exiting.
 
         Parsing gives a namespace with one attribute per field of MaturinSettings."""
-        parser = NonExitingArgumentParser(prog="maturin", add_help=False)
-        parser.add_argument("-r", "--release", action="store_true")
-        parser.add_argument("--strip", action="store_true")
-        parser.add_argument("-q", "--quiet", action="store_true")
-        parser.add_argument("-j", "--jobs", type=int)
-        parser.add_argument("--profile")
-        parser.add_argument("-F", "--features", type=_split_features, action="extend")
-        parser.add_argument("--all-features", action="store_true")
-        parser.add_argument("--no-default-features", action="store_true")
-        parser.add_argument("--target")
-        parser.add_argument("--ignore-rust-version", action="store_true")
-        parser.add_argument("--color", type=_parse_color, metavar="WHEN")
-        parser.add_argument("--frozen", action="store_true")
-        parser.add_argument("--locked", action="store_true")
-        parser.add_argument("--offline", action="store_true")
-        parser.add_argument("--config", action=_KeyValueAction, metavar="KEY=VALUE")
-        parser.add_argument("-Z", dest="unstable_flags", action="append", metavar="FLAG")
-        parser.add_argument("-v", "--verbose", action="count", default=0)
-        parser.add_argument("rustc_flags", nargs=argparse.REMAINDER)
-        # `maturin build` only
-        parser.add_argument("--auditwheel", choices=_AUDITWHEEL_CHOICES)
-        parser.add_argument("--zig", action="store_true")
-        # `maturin develop` only
-        parser.add_argument("-E", "--extras", type=_split_commas, action="extend")
-        parser.add_argument("--uv", action="store_true")
-        parser.add_argument("--skip-install", action="store_true")
-        parser.add_argument("-G", "--group", type=_split_commas, action="extend")
-        # both
-        parser.add_argument("--generate-stubs", action="store_true")
-        return parser
-
-
-def _split_features(arg: str) -> list[str]:
-    return re.split("[, ]", arg)
-
-
-def _split_commas(arg: str) -> list[str]:
-    return arg.split(",")
-
-
-def _parse_color(arg: str) -> bool | None:
-    return {"always": True, "never": False}.get(arg)
+        return NonExitingArgumentParser(prog="maturin", add_help=False)
 
 
 class NonExitingArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser that raises ValueError on bad input instead of printing and exiting."""
+    """Parses maturin flags with the grammar of `MaturinSettings.from_args()`: raises ValueError on
+    bad input instead of printing and exiting."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        import sys
+
+        from maturin_import_hook import _native
+
+        fields = _native.parse_maturin_settings(list(sys.argv[1:] if args is None else args))
+        result = namespace if namespace is not None else argparse.Namespace()
+        for key, value in fields.items():
+            setattr(result, key, value)
+        return result
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ValueError(f"argument parser error: {message}")
@@ -217,25 +181,3 @@ class NonExitingArgumentParser(argparse.ArgumentParser):
 
     def _print_message(self, message: str, file: Any = None) -> None:
         pass
-
-
-class _KeyValueAction(argparse.Action):
-    """Collects `KEY=VALUE` arguments into a dict (the value may contain `=`)."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        items = [] if values is None else [values] if isinstance(values, str) else list(values)
-        store: dict[str, str] | None = getattr(namespace, self.dest, None)
-        if store is None:
-            store = {}
-            setattr(namespace, self.dest, store)
-        for item in items:
-            key, separator, value = str(item).partition("=")
-            if not separator:
-                raise ValueError(f"failed to parse KEY=VALUE from {item!r}")
-            store[key] = value

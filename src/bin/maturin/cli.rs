@@ -5,11 +5,11 @@
 //! upstream's. Only the handful of options that upstream defines in its binary rather than its
 //! library (`--release`, `--strip`, `--sdist`, `--pgo`, the pep517 arguments) are declared here.
 
-use crate::import_hook_cli::ImportHookCommand;
-use crate::version::LONG_VERSION;
 use cargo_options::heading;
 use clap::{Args, Parser, Subcommand};
 use maturin::{BuildOptions, CargoOptions, DevelopOptions, PythonOptions, TargetTriple};
+use maturin_hook::import_hook_cli::ImportHookCommand;
+use maturin_hook::version::LONG_VERSION;
 use std::path::PathBuf;
 
 /// Build and publish crates with pyo3, cffi and uniffi bindings as well
@@ -53,6 +53,10 @@ pub struct DevelopCommand {
     #[arg(long)]
     pub with_hook: bool,
 }
+
+#[cfg(test)]
+#[path = "cli_parity.rs"]
+mod cli_parity;
 
 /// `--strip`, which upstream shares between `build` and the pep517 commands.
 #[derive(Debug, Args, Clone, Copy)]

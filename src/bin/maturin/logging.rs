@@ -25,7 +25,7 @@ pub fn init(verbose: u8) -> Result<()> {
         .with_span_events(FmtSpan::CLOSE);
     tracing_subscriber::registry()
         .with(layer.with_filter(filter))
-        .with(crate::develop::capture_layer())
+        .with(maturin_hook::develop::capture_layer())
         .init();
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! own clap structs; only the options upstream declares in its binary (not its library) are
 //! named here, because there is no struct to take them from.
 
+use super::Cli;
 use clap::{Args, CommandFactory};
 use maturin::{BuildOptions, CargoOptions, DevelopOptions, PythonOptions};
-use maturin_hook::cli::Cli;
 use std::collections::BTreeSet;
 
 fn long_flags(command: &clap::Command) -> BTreeSet<String> {

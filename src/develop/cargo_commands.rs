@@ -1,6 +1,6 @@
 //! Recording what a full build ran, so that a change of Rust sources only can be rebuilt by
-//! replaying cargo (see `maturin_hook_freshness::quick_rebuild`) instead of resolving the
-//! project again.
+//! replaying cargo (see `maturin_hook_freshness::replay`) instead of resolving the project
+//! again.
 //!
 //! maturin logs each cargo command it spawns (`Running <Command as Debug>`, target
 //! `maturin::compile`, level DEBUG). [`capture_layer`] collects those events while
@@ -8,9 +8,11 @@
 //! it only if that command prints exactly as the original did, so a change of the format
 //! costs the quick path, never correctness.
 
-use crate::fingerprint;
+use super::cargo_paths;
+use crate::cargo_child::CargoInDirectory;
 use maturin::{BridgeModel, BuildContext};
-use maturin_hook_freshness::quick_rebuild::{CargoStep, RebuildPlan, RecordedCommand};
+use maturin_hook_freshness::fingerprint;
+use maturin_hook_freshness::replay::{CargoStep, RebuildPlan, RecordedCommand};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -80,6 +82,7 @@ pub fn capture<T>(build: impl FnOnce() -> T) -> (T, Vec<String>) {
 pub fn plan(
     context: &BuildContext,
     commands: &[String],
+    cargo_in_directory: Option<&CargoInDirectory>,
     installed: &[PathBuf],
     dep_info: Vec<PathBuf>,
     excluded_roots: Vec<PathBuf>,
@@ -102,16 +105,20 @@ pub fn plan(
             by_hash.entry(hash).or_default().push(file.clone());
         }
     }
-    let profile_dir = super::state::profile_dir(context);
     let mut steps = Vec::new();
     for (target, command) in project.compile_targets.iter().zip(commands) {
         let mut command = parse_command(command)?;
+        if let Some((cargo, dir)) = cargo_in_directory.and_then(|run| run.unwrap(&command.program))
+        {
+            command.program = cargo;
+            command.current_dir = Some(dir);
+        }
         // cargo finds its configuration (`.cargo/config.toml`) from its working directory: a
         // replay from an importing process runs where this develop ran.
         if command.current_dir.is_none() {
             command.current_dir = std::env::current_dir().ok();
         }
-        let artifact = profile_dir.join(artifact_file_name(target));
+        let artifact = cargo_paths::artifact(context, target);
         let destinations = by_hash
             .get(&fingerprint::sha256_file(&artifact).ok()?)?
             .clone();
@@ -126,17 +133,6 @@ pub fn plan(
         dep_info,
         excluded_roots,
     })
-}
-
-/// The file cargo writes into the profile directory for `target`, as maturin builds it (a
-/// library target as a cdylib).
-fn artifact_file_name(target: &cargo_metadata::Target) -> String {
-    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX, EXE_SUFFIX};
-    if target.is_bin() {
-        format!("{}{EXE_SUFFIX}", target.name)
-    } else {
-        format!("{DLL_PREFIX}{}{DLL_SUFFIX}", target.name.replace('-', "_"))
-    }
 }
 
 /// Reads back a `std::process::Command` printed with `{:?}`:

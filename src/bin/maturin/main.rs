@@ -1,9 +1,16 @@
-//! The `maturin` binary: parse, set up logging, dispatch.
+//! The `maturin` binary: parse, set up logging, dispatch. The command line (`cli`) and the
+//! commands that turn it into library calls (`commands`) live here, not in the library.
+
+mod cli;
+mod commands;
+mod logging;
+mod terminal;
 
 use clap::Parser;
-use maturin_hook::cli::Cli;
+use cli::Cli;
 
 fn main() {
+    maturin_hook::cargo_child::exec_if_asked();
     #[cfg(not(debug_assertions))]
     install_panic_message();
 
@@ -11,7 +18,7 @@ fn main() {
         Some(args) => Cli::parse_from(args),
         None => Cli::parse(),
     };
-    let result = maturin_hook::logging::init(cli.verbose).and_then(|()| maturin_hook::run(cli));
+    let result = logging::init(cli.verbose).and_then(|()| commands::run(cli));
     if let Err(error) = result {
         eprintln!("💥 maturin failed");
         for cause in error.chain() {

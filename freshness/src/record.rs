@@ -1,0 +1,429 @@
+//! What a build remembers: the settings, the environment it was installed into, every input it
+//! read, every file it installed and, when it can be replayed, the cargo commands it ran. The
+//! next develop or import tells from stats alone that nothing changed, and from which inputs
+//! changed whether replaying cargo is enough.
+
+use crate::build_environment::BuildEnvironment;
+use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
+use crate::replay::{RebuildPlan, Replayed};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const RECORD_FILE: &str = "develop.json";
+/// Bumped when the format changes, so older records are ignored (and rebuilt once).
+const RECORD_FORMAT: u32 = 4;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildRecord {
+    format: u32,
+    /// The fingerprint of the develop flags, the interpreter and our version.
+    pub settings: String,
+    /// The environment the build was installed into (a venv or conda prefix): a copied or moved
+    /// environment is another environment, whose installed files this record does not describe.
+    pub environment: PathBuf,
+    /// The build-relevant environment variables at build time.
+    pub build_environment: BuildEnvironment,
+    pub name: String,
+    pub version: String,
+    /// The directory holding the project's pyproject.toml.
+    pub project_dir: PathBuf,
+    /// The top-level modules the install provides.
+    pub modules: Vec<String>,
+    /// When the build started, by the file system's clock.
+    pub build_started_ns: i128,
+    /// What the compiler read (cargo's dep-info): when only these changed, replaying
+    /// [`BuildRecord::replay`] is enough.
+    pub sources: Vec<InputRecord>,
+    /// Manifests, Cargo.lock, pyproject.toml, cargo configuration and toolchain files, and the
+    /// files cargo or maturin would read if they existed (a `build.rs`, a Python package
+    /// directory): a change needs a full develop.
+    pub manifests: Vec<InputRecord>,
+    /// Files that are copied into the install rather than compiled (a readme, a `.pyi` of a
+    /// pure Rust layout, license files): `maturin develop` installs them anew when they
+    /// change; an import does not rebuild for them.
+    pub packaged: Vec<InputRecord>,
+    /// Installed files the import depends on (modules, the extension, `.pth` files): a change
+    /// or a deletion is a rebuild.
+    pub outputs: Vec<InputRecord>,
+    /// Other installed files (scripts, dist-info): only their deletion is a rebuild. Another
+    /// distribution may install a script of the same name, and the last install wins.
+    pub installed_extras: Vec<InputRecord>,
+    /// How to rebuild after a change of sources only; `None` when that needs maturin (cffi
+    /// and uniffi bindings, which are generated from the compiled library).
+    pub replay: Option<RebuildPlan>,
+    /// The [`crate::request::RequestId`] keys of the requests that have these settings: the
+    /// light check of an import trusts the record for those without resolving the settings.
+    pub request_keys: Vec<String>,
+}
+
+/// What a check covers besides the inputs every check compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checking {
+    /// An import: what it loads must match what the sources build.
+    Import,
+    /// `maturin develop`: also the packaged copies of non-Rust files.
+    Develop,
+}
+
+/// What a freshness check decided.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing changed. `restamped`: touched-but-identical inputs got new stamps, worth saving.
+    Fresh { restamped: bool },
+    Stale {
+        /// The first reason, for a person to read.
+        reason: String,
+        scope: Scope,
+        /// Every changed input (their mtimes may need a bump before cargo runs).
+        changes: Vec<Change>,
+    },
+    /// The project directory is gone (deleted or moved away): nothing can be built, and the
+    /// last install is all there is.
+    SourcesGone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only sources changed and the recorded cargo command can be replayed.
+    RustOnly,
+    /// A full develop: resolve the project, build and install.
+    Full,
+}
+
+/// What [`BuildRecord::load`] found.
+#[derive(Debug)]
+pub enum Loaded {
+    Nothing,
+    /// A record of a build installed into another environment (this one is a copy or a move).
+    OtherEnvironment(PathBuf),
+    Record(Box<BuildRecord>),
+}
+
+/// What a new record is made of (see [`BuildRecord::new`]).
+pub struct NewRecord {
+    pub settings: String,
+    pub environment: PathBuf,
+    pub name: String,
+    pub version: String,
+    pub project_dir: PathBuf,
+    pub modules: Vec<String>,
+    pub build_started_ns: i128,
+    pub sources: Vec<InputRecord>,
+    pub manifests: Vec<InputRecord>,
+    pub packaged: Vec<InputRecord>,
+    pub outputs: Vec<InputRecord>,
+    pub installed_extras: Vec<InputRecord>,
+    pub replay: Option<RebuildPlan>,
+}
+
+impl BuildRecord {
+    pub fn new(new: NewRecord) -> BuildRecord {
+        BuildRecord {
+            format: RECORD_FORMAT,
+            settings: new.settings,
+            environment: new.environment,
+            build_environment: BuildEnvironment::current(),
+            name: new.name,
+            version: new.version,
+            project_dir: new.project_dir,
+            modules: new.modules,
+            build_started_ns: new.build_started_ns,
+            sources: new.sources,
+            manifests: new.manifests,
+            packaged: new.packaged,
+            outputs: new.outputs,
+            installed_extras: new.installed_extras,
+            replay: new.replay,
+            request_keys: Vec::new(),
+        }
+    }
+
+    /// Records that a request with `key` has these settings; true when that is new.
+    pub fn add_request_key(&mut self, key: Option<&str>) -> bool {
+        match key {
+            Some(key) if !self.request_keys.iter().any(|known| known == key) => {
+                self.request_keys.push(key.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn knows_request(&self, key: &str) -> bool {
+        self.request_keys.iter().any(|known| known == key)
+    }
+
+    /// The record in `state_dir` of a build into `environment`, if there is one in this format.
+    pub fn load(state_dir: &Path, environment: &Path) -> Loaded {
+        let Ok(bytes) = std::fs::read(state_dir.join(RECORD_FILE)) else {
+            return Loaded::Nothing;
+        };
+        match serde_json::from_slice::<BuildRecord>(&bytes) {
+            Ok(record) if record.format != RECORD_FORMAT => Loaded::Nothing,
+            Ok(record) if record.environment != environment => {
+                Loaded::OtherEnvironment(record.environment)
+            }
+            Ok(record) => Loaded::Record(Box::new(record)),
+            Err(_) => Loaded::Nothing,
+        }
+    }
+
+    pub fn save(&self, state_dir: &Path) -> Result<()> {
+        crate::write_json_atomically(&state_dir.join(RECORD_FILE), self)
+    }
+
+    /// Compares the recorded build with the file system and this process's environment.
+    pub fn check(&mut self, checking: Checking) -> Verdict {
+        if !self.project_dir.is_dir() {
+            return Verdict::SourcesGone;
+        }
+        if let Some(reason) = BuildEnvironment::current().changes_since(&self.build_environment) {
+            return Verdict::Stale {
+                reason,
+                scope: Scope::Full,
+                changes: Vec::new(),
+            };
+        }
+        let started = self.build_started_ns;
+        let manifests = fingerprint::check(&mut self.manifests, started);
+        let outputs = fingerprint::check(&mut self.outputs, started);
+        let extras_deleted: Vec<Change> = fingerprint::check(&mut self.installed_extras, started)
+            .changes
+            .into_iter()
+            .filter(|change| change.kind == ChangeKind::Deleted)
+            .collect();
+        let packaged = match checking {
+            Checking::Develop => fingerprint::check(&mut self.packaged, started),
+            Checking::Import => fingerprint::Checked::default(),
+        };
+        let sources = fingerprint::check(&mut self.sources, started);
+        let restamped =
+            manifests.restamped || sources.restamped || outputs.restamped || packaged.restamped;
+        let reason = if let Some(change) = manifests.changes.first() {
+            change.to_string()
+        } else if let Some(change) = outputs.changes.iter().chain(&extras_deleted).next() {
+            format!("the installed file {change}")
+        } else if let Some(change) = packaged.changes.first() {
+            format!("{change} (it is copied into the install)")
+        } else if let Some(change) = sources.changes.first() {
+            change.to_string()
+        } else {
+            return Verdict::Fresh { restamped };
+        };
+        let scope = if manifests.changes.is_empty()
+            && outputs.changes.is_empty()
+            && extras_deleted.is_empty()
+            && packaged.changes.is_empty()
+            && self.replay.is_some()
+        {
+            Scope::RustOnly
+        } else {
+            Scope::Full
+        };
+        let mut changes = manifests.changes;
+        changes.extend(sources.changes);
+        Verdict::Stale {
+            reason,
+            scope,
+            changes,
+        }
+    }
+
+    /// Whether a Rust-only change can be rebuilt by replaying cargo: there is a plan, and the
+    /// directories its commands ran in still exist.
+    pub fn can_replay(&self) -> bool {
+        self.replay.as_ref().is_some_and(|plan| {
+            plan.steps
+                .iter()
+                .all(|step| step.command.current_dir.as_deref().is_none_or(Path::is_dir))
+        })
+    }
+
+    /// Takes in what a replay did: the inputs the compiler read this time and the new stamps
+    /// of the files it replaced.
+    pub fn record_replay(&mut self, replayed: &Replayed) -> Result<()> {
+        let build_started_ns = replayed.build_started_ns;
+        self.sources = replayed
+            .sources
+            .iter()
+            .map(|path| InputRecord::capture_after_build(path, build_started_ns))
+            .collect::<Result<_>>()?;
+        for record in &mut self.outputs {
+            if replayed.written.contains(&record.path) {
+                *record = InputRecord::capture(&record.path)?;
+            }
+        }
+        self.build_started_ns = build_started_ns;
+        Ok(())
+    }
+
+    /// Every file a build read (for the watcher, and `status`).
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        self.sources
+            .iter()
+            .chain(&self.manifests)
+            .chain(&self.packaged)
+            .map(|record| record.path.clone())
+            .collect()
+    }
+
+    /// Every installed file.
+    pub fn output_paths(&self) -> Vec<PathBuf> {
+        self.outputs
+            .iter()
+            .chain(&self.installed_extras)
+            .map(|record| record.path.clone())
+            .collect()
+    }
+}
+
+/// The extension module among `outputs`: `<module>.<suffix>.so` (`.pyd`).
+pub fn extension_module(outputs: &[PathBuf], module: &str) -> Option<PathBuf> {
+    let prefix = format!("{module}.");
+    outputs
+        .iter()
+        .find(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(&prefix) && (name.ends_with(".so") || name.ends_with(".pyd"))
+        })
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::filesystem_now;
+    use std::fs;
+
+    /// A project with one source, one manifest, one installed module and one script.
+    struct Project {
+        dir: tempfile::TempDir,
+        record: BuildRecord,
+    }
+
+    impl Project {
+        fn new(replayable: bool) -> Project {
+            let dir = tempfile::tempdir().unwrap();
+            let path = |name: &str| dir.path().join(name);
+            fs::create_dir_all(path("src")).unwrap();
+            fs::write(path("pyproject.toml"), "[project]").unwrap();
+            fs::write(path("src/lib.rs"), "fn a() {}").unwrap();
+            fs::write(path("README.md"), "readme").unwrap();
+            fs::write(path("ext.so"), "binary").unwrap();
+            fs::write(path("script"), "#!python").unwrap();
+            let started = filesystem_now(dir.path()).unwrap() - 1_000_000_000;
+            let capture = |name: &str| InputRecord::capture(&path(name)).unwrap();
+            let record = BuildRecord::new(NewRecord {
+                settings: "s".into(),
+                environment: dir.path().join("venv"),
+                name: "p".into(),
+                version: "0.1.0".into(),
+                project_dir: dir.path().to_path_buf(),
+                modules: vec!["p".into()],
+                build_started_ns: started,
+                sources: vec![capture("src/lib.rs")],
+                manifests: vec![capture("pyproject.toml"), capture("build.rs")],
+                packaged: vec![capture("README.md")],
+                outputs: vec![capture("ext.so")],
+                installed_extras: vec![capture("script")],
+                replay: replayable.then(|| RebuildPlan {
+                    steps: Vec::new(),
+                    dep_info: Vec::new(),
+                    excluded_roots: Vec::new(),
+                }),
+            });
+            Project { dir, record }
+        }
+
+        fn path(&self, name: &str) -> PathBuf {
+            self.dir.path().join(name)
+        }
+
+        fn scope_after(mut self, checking: Checking, edit: impl FnOnce(&Project)) -> Option<Scope> {
+            edit(&self);
+            match self.record.check(checking) {
+                Verdict::Fresh { .. } => None,
+                Verdict::Stale { scope, .. } => Some(scope),
+                Verdict::SourcesGone => panic!("the sources are there"),
+            }
+        }
+    }
+
+    #[test]
+    fn decisions_from_recorded_inputs() {
+        let import = Checking::Import;
+        assert_eq!(Project::new(true).scope_after(import, |_| {}), None);
+        let source_edit = |p: &Project| fs::write(p.path("src/lib.rs"), "fn b() {}").unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, source_edit),
+            Some(Scope::RustOnly)
+        );
+        assert_eq!(
+            Project::new(false).scope_after(import, source_edit),
+            Some(Scope::Full),
+            "without a replay plan, a source edit is a full develop"
+        );
+        let manifest_edit = |p: &Project| fs::write(p.path("pyproject.toml"), "[tool]").unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, manifest_edit),
+            Some(Scope::Full)
+        );
+        let build_rs_appears = |p: &Project| fs::write(p.path("build.rs"), "fn main() {}").unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, build_rs_appears),
+            Some(Scope::Full),
+            "an input that appears is a change"
+        );
+        let readme_edit = |p: &Project| fs::write(p.path("README.md"), "new readme").unwrap();
+        assert_eq!(Project::new(true).scope_after(import, readme_edit), None);
+        assert_eq!(
+            Project::new(true).scope_after(Checking::Develop, readme_edit),
+            Some(Scope::Full),
+            "develop installs a changed readme anew"
+        );
+        let output_deleted = |p: &Project| fs::remove_file(p.path("ext.so")).unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, output_deleted),
+            Some(Scope::Full)
+        );
+        let script_overwritten = |p: &Project| fs::write(p.path("script"), "other").unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, script_overwritten),
+            None,
+            "another distribution's script of the same name is no reason to rebuild"
+        );
+        let script_deleted = |p: &Project| fs::remove_file(p.path("script")).unwrap();
+        assert_eq!(
+            Project::new(true).scope_after(import, script_deleted),
+            Some(Scope::Full)
+        );
+    }
+
+    #[test]
+    fn a_copied_environment_and_deleted_sources_are_told_apart() {
+        let mut project = Project::new(true);
+        let state_dir = project.path("state");
+        project.record.save(&state_dir).unwrap();
+        let environment = project.record.environment.clone();
+        assert!(matches!(
+            BuildRecord::load(&state_dir, &environment),
+            Loaded::Record(_)
+        ));
+        match BuildRecord::load(&state_dir, &project.path("copy")) {
+            Loaded::OtherEnvironment(recorded) => assert_eq!(recorded, environment),
+            other => panic!("a copy must not use the original's record: {other:?}"),
+        }
+        project.record.project_dir = project.path("moved-away");
+        assert_eq!(project.record.check(Checking::Import), Verdict::SourcesGone);
+    }
+
+    #[test]
+    fn request_keys_are_learnt_once() {
+        let mut record = Project::new(true).record;
+        assert!(record.add_request_key(Some("k")));
+        assert!(!record.add_request_key(Some("k")));
+        assert!(!record.add_request_key(None));
+        assert!(record.knows_request("k") && !record.knows_request("other"));
+    }
+}

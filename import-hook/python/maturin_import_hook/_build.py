@@ -1,0 +1,215 @@
+"""What every importer runs when a module it owns is imported: the pipeline of the Rust library
+(check the recorded build, replay cargo after a Rust-only change in `_fast`, or run a full
+develop in `_native`), and the one place its outcomes become log records and exceptions.
+
+Every decision is in Rust; this module reports. A build's events reach the `maturin_import_hook`
+logger: `building "X": <reason>`, waits, maturin's steps and cargo's progress at INFO (shown by
+default, silent after `reset_logger()` with logging left unconfigured, as upstream's builds are);
+cargo's diagnostics are kept: a build that succeeds with warnings logs them once at WARNING
+(when warnings are shown), a failed one raises `BuildError` carrying them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+
+from maturin_import_hook import _fast
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Any, Callable
+
+LOGGER_NAME = "maturin_import_hook"
+
+
+class Reporter:
+    """Receives the events of one build from the Rust library (see `PyReporter` there)."""
+
+    def __init__(self, name: str, show_warnings: bool) -> None:
+        self.name = name
+        self.show_warnings = show_warnings
+        self.diagnostics: list[str] = []
+        self.built = False
+
+    def waiting_for_lock(self, lock_path: str) -> None:
+        _logger().info("waiting on lock %s", lock_path)
+
+    def building(self, project: str, reason: str, kind: str) -> None:
+        self.built = True
+        # upstream's two records for this event, with the reason added to the visible one
+        _logger().info('building "%s": %s', self.name, reason)
+        _logger().debug('package "%s" will be rebuilt because: %s', self.name, reason)
+
+    def step(self, message: str) -> None:
+        _logger().info("%s", message)
+
+    def warning(self, message: str) -> None:
+        _logger().warning("%s", message)
+
+    def output(self, line: str, diagnostic: bool) -> None:
+        if diagnostic:
+            self.diagnostics.append(line)
+        elif self.show_warnings:
+            _logger().info("%s", line)
+        else:
+            _logger().debug("%s", line)
+
+    def report_warnings(self) -> None:
+        """After a successful build: its warnings, once."""
+        text = "\n".join(self.diagnostics).strip()
+        if self.show_warnings and text:
+            _logger().warning('build of "%s" succeeded with warnings:\n%s', self.name, text)
+
+
+def ensure_built(
+    name: str,
+    request: str,
+    *,
+    lock_timeout_seconds: float | None = 120,
+    force: bool = False,
+    show_warnings: bool = True,
+) -> tuple[str, str | None, list[str]]:
+    """Brings the build of `request` (the JSON of a build request of the Rust library) up to date
+    for the import of `name`. Returns `(status, detail, modules)`: status "fresh", "found-rebuilt",
+    "replayed", "installed" or "sources-gone"; detail the reason of a build (the project
+    directory when the sources are gone); modules the top-level modules a full build provides."""
+    reporter = Reporter(name, show_warnings)
+    status, detail = light_refresh(reporter, request, lock_timeout_seconds, force)
+    modules: list[str] = []
+    if status == "full":
+        from maturin_import_hook import _native
+
+        status, detail, _waited, modules = full_build(
+            reporter, _native.develop_project, request, sys.prefix, reporter, lock_timeout_seconds, force
+        )
+    if status in ("replayed", "installed"):
+        reporter.report_warnings()
+    return status, None if detail is None else os.fsdecode(detail), modules
+
+
+def light_refresh(
+    reporter: Reporter, request: str, lock_timeout_seconds: float | None, force: bool
+) -> tuple[str, str | bytes | None]:
+    """The import's half of the pipeline (`_fast`, without the maturin crate): up to date, or
+    rebuilt by replaying cargo, or ("full", reason) when a full develop is due."""
+    result: tuple[str, str | bytes | None] = _call(
+        reporter, _fast.refresh, request, sys.prefix, reporter, lock_timeout_seconds, force
+    )
+    return result
+
+
+def full_build(reporter: Reporter, function: Callable[..., Any], *args: object) -> Any:
+    """A full build in `_native` (which loads the maturin crate), with the program's streams
+    kept where they are."""
+    with program_streams_kept():
+        return _call(reporter, function, *args)
+
+
+def _call(reporter: Reporter, function: Callable[..., Any], *args: object) -> Any:
+    """Calls into the library; its failures become the import hook's exceptions."""
+    from maturin_import_hook import error
+
+    name = reporter.name
+    try:
+        return function(*args)
+    except TimeoutError as timeout:
+        raise error.ImportHookError(str(timeout), name=name) from None
+    except Exception as failure:
+        if type(failure).__name__ != "BuildFailed":
+            raise
+        raise error.BuildError(name, str(failure), "\n".join(reporter.diagnostics), name=name) from None
+
+
+def log_outcome(name: str, kind: str, status: str, started: float, origin: str | None = None) -> None:
+    """The line that ends an import (`kind` is "package" or "module"): only the process that
+    built says it rebuilt; a process that waited says another one did."""
+    elapsed = time.perf_counter() - started
+    if status in ("replayed", "installed"):
+        _logger().info('rebuilt and loaded %s "%s" in %.3fs', kind, name, elapsed)
+    elif status == "found-rebuilt":
+        _logger().info('%s "%s" was rebuilt by another process meanwhile; loaded it', kind, name)
+    else:
+        debug('%s up to date: "%s" ("%s") in %.3f ms', kind, name, origin or "?", elapsed * 1000)
+
+
+_gone_warned: set[str] = set()
+
+
+def warn_sources_gone(name: str, project_dir: str) -> None:
+    """The project directory is gone: the last build imports, with one line saying so."""
+    if name not in _gone_warned:
+        _gone_warned.add(name)
+        _logger().warning(
+            'the sources of "%s" are gone (%s): importing its last build, which will not be rebuilt',
+            name,
+            project_dir,
+        )
+
+
+def make_importable(name: str) -> None:
+    """A full build may change what is on `sys.path` (a project that became a mixed one, a moved
+    Python source directory, a first install), and Python reads `.pth` files only at start-up:
+    when `name` cannot be found after a build, read the environment's `.pth` files again."""
+    import importlib.machinery
+
+    if importlib.machinery.PathFinder.find_spec(name) is None:
+        import site
+
+        debug('"%s" is not on sys.path after its build: reading the .pth files again', name)
+        site.addsitepackages(None)  # type: ignore[arg-type]
+
+
+class program_streams_kept:
+    """For the duration of a full build, which points file descriptors 1 and 2 at a pipe (the
+    maturin crate prints on stdout): `sys.stdout` and `sys.stderr` write to copies of the
+    original descriptors, so that what the program prints meanwhile, from any thread, still
+    goes where it went before."""
+
+    def __enter__(self) -> program_streams_kept:
+        self._saved: list[tuple[str, object]] = []
+        for attribute, fd in (("stdout", 1), ("stderr", 2)):
+            stream = getattr(sys, attribute)
+            try:
+                if stream is None or stream.fileno() != fd:
+                    continue  # not the process's descriptor (a notebook, pytest's capture)
+                stream.flush()
+                copy = io.TextIOWrapper(
+                    io.FileIO(os.dup(fd), "w"),
+                    encoding=stream.encoding,
+                    errors=stream.errors,
+                    line_buffering=True,
+                )
+            except (AttributeError, OSError, ValueError):
+                continue
+            self._saved.append((attribute, stream))
+            setattr(sys, attribute, copy)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for attribute, stream in self._saved:
+            copy = getattr(sys, attribute)
+            setattr(sys, attribute, stream)
+            try:
+                copy.close()
+            except OSError:
+                pass
+
+
+def _logger() -> logging.Logger:
+    from maturin_import_hook._logging import logger
+
+    return logger
+
+
+def debug(message: str, *args: object) -> None:
+    # The up-to-date path must stay well under a millisecond: importing logging costs more
+    # than that, so DEBUG records are only made when the program already uses logging.
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logger = logging.getLogger(LOGGER_NAME)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(message, *args)

@@ -1,0 +1,70 @@
+//! The develop a front end's [`BuildRequest`] asks for, when its light check found that the
+//! pipeline must run in full.
+
+use super::{parse_develop_args, DevelopRequest, HookInstall};
+use anyhow::{bail, Context, Result};
+use maturin_hook_freshness::record::Checking;
+use maturin_hook_freshness::request::BuildRequest;
+use std::path::Path;
+
+/// The develop of `build` into `environment` (`sys.prefix`). `.rs` files are built by
+/// [`crate::rs_file::build`], which generates their project first.
+pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
+    let id = build.id(environment)?;
+    let request = match build {
+        BuildRequest::Hook {
+            args,
+            cwd,
+            manifest_path,
+        } => {
+            let mut options = parse_develop_args(args).with_context(|| {
+                format!(
+                    "the develop arguments recorded by `maturin develop --with-hook` ({}) no \
+                     longer parse; run `maturin develop --with-hook` again",
+                    args.join(" ")
+                )
+            })?;
+            options.cargo_options.manifest_path = Some(manifest_path.clone());
+            if let Some(dir) = &mut options.cargo_options.target_dir {
+                *dir = cwd.join(&*dir);
+            }
+            if let Some(pip) = &mut options.pip_path {
+                *pip = cwd.join(&*pip);
+            }
+            DevelopRequest {
+                hook: Some(HookInstall {
+                    args: args.clone(),
+                    cwd: cwd.clone(),
+                }),
+                // where `maturin develop --with-hook` ran, as its replays do
+                cargo_dir: Some(cwd.clone()),
+                ..DevelopRequest::new(options, environment.to_path_buf())
+            }
+        }
+        BuildRequest::ProjectImporter {
+            manifest_path,
+            args,
+            build_dir,
+            extra_inputs,
+        } => {
+            let mut options = parse_develop_args(args)?;
+            options.cargo_options.manifest_path = Some(manifest_path.clone());
+            DevelopRequest {
+                build_dir: build_dir.clone(),
+                extra_inputs: extra_inputs.clone(),
+                cargo_dir: manifest_path.parent().map(Path::to_path_buf),
+                ..DevelopRequest::new(options, environment.to_path_buf())
+            }
+        }
+        BuildRequest::RsFile { rs_file, .. } => bail!(
+            "{} is a Rust file: it is built by the .rs file importer's build",
+            rs_file.display()
+        ),
+    };
+    Ok(DevelopRequest {
+        state_dir: Some(id.state_dir),
+        request_key: Some(id.key),
+        checking: Checking::Import,
+        ..request
+    })
+}

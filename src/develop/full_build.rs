@@ -1,0 +1,195 @@
+//! A full build: resolve the project with the maturin library, build its editable wheel,
+//! install it (into the environment or a directory) and record what the build read and wrote.
+
+use super::install::{self, Installation};
+use super::{cargo_commands, record, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget};
+use crate::build_cache::BuildCache;
+use crate::cargo_child::{self, CargoInDirectory};
+use anyhow::{bail, Context as _, Result};
+use maturin::{
+    BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
+    OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
+};
+use maturin_hook_freshness::fingerprint;
+use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What the pipeline knows when it decides on a full build.
+pub struct Context<'a> {
+    pub python: &'a Path,
+    pub cache: &'a BuildCache,
+    pub state_dir: &'a Path,
+    /// The fingerprint of the request's settings, to record.
+    pub settings: String,
+    /// What the last build installed (a directory install removes what it no longer makes).
+    pub previous_outputs: &'a [PathBuf],
+}
+
+/// The wheels of a full build go here (emptied first), so that the path maturin prints is one
+/// that exists after the build, and a killed build leaves nothing in the system's temp dir.
+const WHEEL_DIR: &str = "wheels";
+
+pub fn run(
+    request: &mut DevelopRequest,
+    context: Context<'_>,
+    reason: String,
+    reporter: &dyn Reporter,
+) -> Result<DevelopOutcome> {
+    let project = context
+        .state_dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    reporter.building(&BuildStart {
+        project: &project,
+        reason: &reason,
+        kind: BuildKind::Full,
+    });
+    if let Some(prepare) = request.prepare.take() {
+        // before the build starts: what it writes is input, not a change during the build
+        prepare(&mut request.options)?;
+    }
+    let build_started_ns = fingerprint::filesystem_now(context.state_dir)?;
+    let cargo_dir = match &request.cargo_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().context("Failed to detect the current directory")?,
+    };
+    let cargo_in_directory = request.cargo_dir.as_deref().and_then(|dir| {
+        cargo_child::runtime_binary(&request.environment)
+            .map(|binary| CargoInDirectory::new(&binary, dir))
+    });
+    let wheel_dir = context.state_dir.join(WHEEL_DIR);
+    if wheel_dir.exists() {
+        std::fs::remove_dir_all(&wheel_dir)
+            .with_context(|| format!("cannot empty {}", wheel_dir.display()))?;
+    }
+    let mut outcome = DevelopOutcome {
+        reason: Some(reason),
+        ..DevelopOutcome::default()
+    };
+    let resolve_started = Instant::now();
+    let build = build_context(&request.options, context.python, &wheel_dir)?;
+    outcome.timings.resolve = resolve_started.elapsed();
+    let metadata = &build.project.metadata24;
+    outcome.project_name = Some(metadata.name.clone());
+    outcome.version = Some(metadata.version.to_string());
+
+    if request.options.skip_install {
+        build_wheels(&build, &mut outcome.timings.compile)?;
+        outcome.action = Some(DevelopAction::BuiltOnly);
+        return Ok(outcome);
+    }
+    let compile_time = &mut outcome.timings.compile;
+    let build_wheels = || build_wheels(&build, compile_time);
+    let installation: Installation = match &request.install_target {
+        InstallTarget::Directory(dir) => install::into_directory(
+            dir,
+            request.force_rebuild,
+            context.previous_outputs,
+            build_wheels,
+        )?,
+        InstallTarget::Environment => install::into_environment(
+            &build,
+            install::Environment {
+                root: &request.environment,
+                python: context.python,
+                cache: context.cache,
+                options: &request.options,
+                hook: request.hook.as_ref(),
+            },
+            reporter,
+            build_wheels,
+        )?,
+    };
+    outcome.timings.install = installation.duration;
+    let mut record = record::capture(record::Build {
+        context: &build,
+        settings: context.settings,
+        environment: &request.environment,
+        build_started_ns,
+        cargo_commands: &installation.cargo_commands,
+        cargo_in_directory: cargo_in_directory.as_ref(),
+        installation: &installation,
+        extra_inputs: &request.extra_inputs,
+        cargo_dir: &cargo_dir,
+    })?;
+    drop(cargo_in_directory);
+    record.add_request_key(request.request_key.as_deref());
+    for key in &installation.extra_request_keys {
+        record.add_request_key(Some(key));
+    }
+    record.save(context.state_dir)?;
+    outcome.action = Some(DevelopAction::Installed {
+        metadata_changed: installation.metadata_changed,
+    });
+    outcome.modules = record.modules.clone();
+    outcome.written = installation.written;
+    outcome.outputs = record.output_paths();
+    outcome.inputs = record.input_paths();
+    Ok(outcome)
+}
+
+/// Builds the wheel(s); also returns the cargo commands maturin ran, for a later replay.
+fn build_wheels(
+    context: &BuildContext,
+    compile_time: &mut Duration,
+) -> Result<(Vec<BuiltWheel>, Vec<String>)> {
+    let compile_started = Instant::now();
+    let (wheels, commands) =
+        cargo_commands::capture(|| BuildOrchestrator::new(context).build_wheels());
+    *compile_time = compile_started.elapsed();
+    Ok((wheels?, commands))
+}
+
+/// Settings as upstream develop turns them into a build: the environment's interpreter, the
+/// native `linux` tag, no auditwheel, an editable wheel into `wheel_dir`.
+fn build_context(
+    options: &DevelopOptions,
+    python: &Path,
+    wheel_dir: &Path,
+) -> Result<BuildContext> {
+    let mut cargo: CargoOptions = options.cargo_options.clone();
+    if options.release || (options.pgo && cargo.profile.is_none()) {
+        cargo.profile = Some("release".to_string());
+    }
+    let target = Target::from_target_triple(cargo.target.as_ref())?;
+    let build_options = BuildOptions {
+        python: PythonOptions {
+            interpreter: vec![python.to_path_buf()],
+            find_interpreter: false,
+            bindings: options.bindings,
+        },
+        platform: PlatformOptions {
+            platform_tag: vec![PlatformTag::Linux.into()],
+            skip_auditwheel: true,
+            ..PlatformOptions::default()
+        },
+        output: OutputOptions {
+            out: Some(wheel_dir.to_path_buf()),
+            include_debuginfo: !options.strip && target.is_windows(),
+            sbom_include: Vec::new(),
+        },
+        cargo,
+        compression: options.compression,
+        generate_stubs: options.generate_stubs,
+    };
+    let context = build_options
+        .into_build_context()
+        .strip(options.strip.then_some(true))
+        .editable(true)
+        .pgo(options.pgo)
+        .build()?;
+    let has_version = context
+        .project
+        .pyproject_toml
+        .as_ref()
+        .is_none_or(|pyproject| pyproject.warn_invalid_version_info());
+    if !has_version {
+        bail!(
+            "Cannot build without valid version information. You need to specify either \
+             `project.version` or `project.dynamic = [\"version\"]` in pyproject.toml."
+        );
+    }
+    Ok(context)
+}

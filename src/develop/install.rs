@@ -1,0 +1,186 @@
+//! The install step of a full build: into the environment (dependencies, the editable wheel,
+//! the hook's `.pth`) or, for the `.rs` file importer, the module files into a directory.
+
+use super::dependencies::{self, InstalledDistributions, Installer};
+use super::HookInstall;
+use crate::build_cache::BuildCache;
+use crate::hook;
+use crate::interpreter;
+use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
+use anyhow::{anyhow, Context, Result};
+use maturin::{BuildContext, BuiltWheel, DevelopOptions};
+use maturin_hook_freshness::report::Reporter;
+use maturin_hook_freshness::request::BuildRequest;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What a full build installed, for the record of the build.
+pub struct Installation {
+    /// Files created or replaced.
+    pub written: Vec<PathBuf>,
+    /// Installed files an import depends on (modules, the extension, `.pth` files).
+    pub import_files: Vec<PathBuf>,
+    /// Other installed files (scripts, dist-info, data).
+    pub other_files: Vec<PathBuf>,
+    pub metadata_changed: bool,
+    /// The cargo commands maturin ran (for a later replay).
+    pub cargo_commands: Vec<String>,
+    /// Keys of requests this install also serves (the hook's, whose key names the project's
+    /// manifest as maturin resolved it).
+    pub extra_request_keys: Vec<String>,
+    pub duration: Duration,
+}
+
+/// Builds and extracts only the wheel's module files into `dir` (the `.rs` file importer).
+pub fn into_directory<'a>(
+    dir: &Path,
+    force_rebuild: bool,
+    previous_outputs: &[PathBuf],
+    build: impl FnOnce() -> Result<(Vec<BuiltWheel>, Vec<String>)> + 'a,
+) -> Result<Installation> {
+    let (wheels, cargo_commands) = build()?;
+    let started = Instant::now();
+    let mut written = Vec::new();
+    let mut files = Vec::new();
+    for wheel in &wheels {
+        let report =
+            wheel_install::extract_modules(&wheel.path, dir, force_rebuild).with_context(|| {
+                format!(
+                    "failed to put the modules of {} into {}",
+                    wheel.path.display(),
+                    dir.display()
+                )
+            })?;
+        files.extend(report.written.iter().chain(&report.unchanged).cloned());
+        written.extend(report.written);
+    }
+    wheel_install::remove_stale_modules(dir, previous_outputs, &files);
+    Ok(Installation {
+        written,
+        import_files: files,
+        other_files: Vec::new(),
+        metadata_changed: false,
+        cargo_commands,
+        extra_request_keys: Vec::new(),
+        duration: started.elapsed(),
+    })
+}
+
+/// The environment an install goes into.
+pub struct Environment<'a> {
+    pub root: &'a Path,
+    pub python: &'a Path,
+    pub cache: &'a BuildCache,
+    pub options: &'a DevelopOptions,
+    pub hook: Option<&'a HookInstall>,
+}
+
+/// Installs missing dependencies, builds, and installs the editable wheel (and the hook's
+/// `.pth` when asked) into the environment.
+pub fn into_environment<'a>(
+    context: &BuildContext,
+    environment: Environment<'_>,
+    reporter: &dyn Reporter,
+    build: impl FnOnce() -> Result<(Vec<BuiltWheel>, Vec<String>)> + 'a,
+) -> Result<Installation> {
+    // The interpreter's install scheme and markers are only needed to install.
+    let facts = interpreter::probe(environment.python, environment.cache)?;
+    let options = environment.options;
+    let installed = InstalledDistributions::scan(&[&facts.purelib, &facts.platlib]);
+    let plan = dependencies::plan(
+        context,
+        &options.extras,
+        &options.group,
+        &facts.marker_environment()?,
+        &installed,
+    )?;
+    if !plan.is_empty() {
+        Installer::choose(options.uv, options.pip_path.clone(), environment.root)?.install(
+            environment.python,
+            environment.root,
+            &plan,
+            reporter,
+        )?;
+    }
+    let mut extra_request_keys = Vec::new();
+    let hook_file = match environment.hook {
+        Some(hook_install) => {
+            hook::require_runtime(&[&facts.purelib, &facts.platlib], environment.root)?;
+            let request = BuildRequest::Hook {
+                args: hook_install.args.clone(),
+                cwd: hook_install.cwd.clone(),
+                manifest_path: hook::canonical_manifest(&context.project.manifest_path),
+            };
+            extra_request_keys.push(request.id(environment.root)?.key);
+            Some(hook::pth_file(
+                &context.project.metadata24.get_distribution_escaped(),
+                &top_level_modules(context),
+                &request,
+            )?)
+        }
+        None => None,
+    };
+    let (wheels, cargo_commands) = build()?;
+
+    let started = Instant::now();
+    let project_dir = context
+        .project
+        .pyproject_toml_path
+        .parent()
+        .ok_or_else(|| anyhow!("pyproject.toml has no parent directory"))?;
+    let paths = facts.environment_paths(environment.python);
+    let mut installation = Installation {
+        written: Vec::new(),
+        import_files: Vec::new(),
+        other_files: Vec::new(),
+        metadata_changed: false,
+        cargo_commands,
+        extra_request_keys,
+        duration: Duration::ZERO,
+    };
+    for wheel in &wheels {
+        let report = wheel_install::install_wheel(&InstallRequest {
+            wheel: &wheel.path,
+            paths: &paths,
+            editable_project_dir: Some(project_dir),
+            installer: "maturin",
+            extra_root_files: hook_file.as_slice(),
+        })
+        .with_context(|| format!("failed to install {}", wheel.path.display()))?;
+        for warning in &report.warnings {
+            reporter.warning(warning);
+        }
+        installation.metadata_changed |= report.metadata_changed;
+        for file in report.written.iter().chain(&report.unchanged) {
+            if affects_import(file, &paths) {
+                installation.import_files.push(file.clone());
+            } else {
+                installation.other_files.push(file.clone());
+            }
+        }
+        installation.written.extend(report.written);
+    }
+    installation.duration = started.elapsed();
+    let metadata = &context.project.metadata24;
+    reporter.step(&format!(
+        "🛠 Installed {}-{}",
+        metadata.name, metadata.version
+    ));
+    Ok(installation)
+}
+
+/// The top-level modules an install of `context`'s project provides.
+pub fn top_level_modules(context: &BuildContext) -> Vec<String> {
+    let module = &context.project.module_name;
+    vec![module.split('.').next().unwrap_or(module).to_string()]
+}
+
+/// Files in site-packages outside any dist-info: what `import` reads. Scripts, data and the
+/// dist-info only describe the install.
+fn affects_import(file: &Path, paths: &EnvironmentPaths) -> bool {
+    let in_site_packages = file.starts_with(&paths.purelib) || file.starts_with(&paths.platlib);
+    in_site_packages
+        && !file
+            .components()
+            .any(|part| part.as_os_str().to_string_lossy().ends_with(".dist-info"))
+}

@@ -1,0 +1,80 @@
+//! The settings of a develop: the grammar of `maturin develop` flags (maturin's own option
+//! struct, so that the hook and the importers accept exactly what the command line accepts),
+//! and the fingerprint of the settings that decide what a build produces.
+
+use anyhow::Result;
+use clap::Parser;
+use maturin::DevelopOptions;
+use std::path::{Path, PathBuf};
+
+/// `maturin develop` arguments (without the command name) as options.
+pub fn parse_develop_args(args: &[String]) -> Result<DevelopOptions> {
+    #[derive(Parser)]
+    struct Develop {
+        #[command(flatten)]
+        options: DevelopOptions,
+    }
+    let parsed = Develop::try_parse_from(
+        std::iter::once("maturin develop".to_string()).chain(args.iter().cloned()),
+    )?;
+    Ok(parsed.options)
+}
+
+/// The fingerprint of the settings that decide what a build produces, besides file contents
+/// and the environment variables (which the record keeps on its own).
+pub fn fingerprint(
+    options: &DevelopOptions,
+    python: &Path,
+    with_hook: bool,
+    extra_inputs: &[PathBuf],
+) -> String {
+    // Destructured so that a new upstream option cannot be forgotten here.
+    let DevelopOptions {
+        bindings,
+        release,
+        pgo,
+        strip,
+        extras,
+        group,
+        skip_install: _,
+        pip_path: _,
+        cargo_options,
+        uv: _,
+        compression,
+        generate_stubs,
+    } = options;
+    // How chatty cargo is does not change what it builds; the manifest path names the
+    // project, whose record this is (the import hook names it absolutely, the command line
+    // may not name it at all).
+    let mut cargo = cargo_options.clone();
+    cargo.manifest_path = None;
+    cargo.verbose = 0;
+    cargo.quiet = false;
+    cargo.color = None;
+    let key = format!(
+        "maturin-hook {}\npython {}\nhook {with_hook}\n{cargo:?}\n\
+         {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n\
+         {extra_inputs:?}\n",
+        crate::version::VERSION,
+        python.display(),
+    );
+    maturin_hook_freshness::short_hash(key.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbosity_and_colour_do_not_change_the_settings() {
+        let python = Path::new("/venv/bin/python");
+        let print = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+            fingerprint(&parse_develop_args(&args).unwrap(), python, false, &[])
+        };
+        assert_eq!(print(&[]), print(&["-v", "--color", "always", "-q"]));
+        assert_ne!(print(&[]), print(&["--release"]));
+        assert_ne!(print(&[]), print(&["--features", "x"]));
+        assert!(parse_develop_args(&["--no-such-flag".to_string()]).is_err());
+    }
+}
