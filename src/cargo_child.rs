@@ -17,6 +17,9 @@ pub const RUN_CARGO_ENV: &str = "MATURIN_HOOK_RUN_CARGO";
 pub const CARGO_DIR_ENV: &str = "MATURIN_HOOK_CARGO_DIR";
 /// The process it dies with.
 pub const PARENT_ENV: &str = "MATURIN_HOOK_CARGO_PARENT";
+/// `CARGO_TERM_COLOR` for it, when the reporter wants colour decided (see
+/// `freshness::report::cargo_colour`).
+pub const COLOUR_ENV: &str = "MATURIN_HOOK_CARGO_COLOR";
 
 /// The process environment is shared: one such build at a time per process.
 static ENVIRONMENT: Mutex<()> = Mutex::new(());
@@ -31,7 +34,7 @@ pub struct CargoInDirectory {
 }
 
 impl CargoInDirectory {
-    pub fn new(maturin_binary: &Path, directory: &Path) -> CargoInDirectory {
+    pub fn new(maturin_binary: &Path, directory: &Path, colour: Option<&str>) -> CargoInDirectory {
         let exclusive = ENVIRONMENT.lock().unwrap_or_else(|e| e.into_inner());
         let previous_cargo = std::env::var_os("CARGO");
         let real_cargo = previous_cargo.clone().unwrap_or_else(|| "cargo".into());
@@ -40,6 +43,9 @@ impl CargoInDirectory {
         std::env::set_var(RUN_CARGO_ENV, &real_cargo);
         std::env::set_var(CARGO_DIR_ENV, directory);
         std::env::set_var(PARENT_ENV, std::process::id().to_string());
+        if let Some(colour) = colour {
+            std::env::set_var(COLOUR_ENV, colour);
+        }
         std::env::set_var("CARGO", maturin_binary);
         CargoInDirectory {
             binary: maturin_binary.to_path_buf(),
@@ -64,7 +70,7 @@ impl CargoInDirectory {
 
 impl Drop for CargoInDirectory {
     fn drop(&mut self) {
-        for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV] {
+        for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV, COLOUR_ENV] {
             std::env::remove_var(name);
         }
         match &self.previous_cargo {
@@ -112,13 +118,17 @@ pub fn exec_if_asked() {
         .ok()
         .and_then(|pid| pid.parse().ok())
         .unwrap_or_default();
-    for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV] {
+    let colour = std::env::var_os(COLOUR_ENV);
+    for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV, COLOUR_ENV] {
         std::env::remove_var(name);
     }
     let mut command = std::process::Command::new(cargo);
     command
         .args(std::env::args_os().skip(1))
         .current_dir(&directory);
+    if let Some(colour) = colour {
+        command.env("CARGO_TERM_COLOR", colour);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

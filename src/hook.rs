@@ -10,6 +10,7 @@
 //! line it cannot decode stops the interpreter from starting.
 
 use anyhow::{bail, Context, Result};
+use maturin_hook_freshness::dist_info;
 use maturin_hook_freshness::request::BuildRequest;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,54 @@ pub fn python_literal(text: &str) -> String {
     }
     literal.push('"');
     literal
+}
+
+/// The module names and the request of a `.pth` line that [`pth_file`] wrote, `None` for any
+/// other line.
+pub fn read_pth(line: &str) -> Option<(Vec<String>, BuildRequest)> {
+    let code = line.trim_end().strip_prefix("import sys; exec(")?;
+    let (code, _) = read_python_literal(code)?;
+    let mut rest = code.split_once("watch((")?.1;
+    let mut names = Vec::new();
+    while let Some((name, after)) = read_python_literal(rest) {
+        names.push(name);
+        rest = after.strip_prefix(", ")?;
+    }
+    let (request, _) = read_python_literal(rest.strip_prefix("), ")?)?;
+    Some((names, serde_json::from_str(&request).ok()?))
+}
+
+/// The string of a literal that [`python_literal`] made, at the start of `text`, and what
+/// follows it.
+fn read_python_literal(text: &str) -> Option<(String, &str)> {
+    let body = text.strip_prefix('"')?;
+    let mut value = String::new();
+    let mut chars = body.char_indices();
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &body[index + 1..])),
+            '\\' => {
+                let (_, escaped) = chars.next()?;
+                let mut hex = |digits: usize| {
+                    let code: String = (0..digits)
+                        .filter_map(|_| chars.next().map(|(_, c)| c))
+                        .collect();
+                    char::from_u32(u32::from_str_radix(&code, 16).ok()?)
+                };
+                value.push(match escaped {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'x' => hex(2)?,
+                    'u' => hex(4)?,
+                    'U' => hex(8)?,
+                    other => other,
+                });
+            }
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// `text` with what is not printable ASCII replaced, for a message inside a literal.
@@ -158,8 +207,7 @@ fn own_source() -> Option<Source> {
                 {
                     let text = std::fs::read_to_string(dist.path().join("direct_url.json")).ok()?;
                     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-                    let url = value.get("url")?.as_str()?;
-                    let path = PathBuf::from(url.strip_prefix("file://").unwrap_or(url));
+                    let path = dist_info::file_url_path(value.get("url")?.as_str()?)?;
                     return if path.is_file() {
                         Some(Source::Wheel(path))
                     } else {
@@ -209,6 +257,7 @@ mod tests {
     fn literals_are_ascii_and_mean_the_text() {
         let text = "prøject 'q\"\\ ü 😀 # x\nnext\u{7f}";
         let literal = python_literal(text);
+        assert_eq!(read_python_literal(&literal), Some((text.to_string(), "")));
         assert!(literal.is_ascii() && !literal.contains('\n'), "{literal}");
         assert_eq!(
             literal,
@@ -223,11 +272,17 @@ mod tests {
             cwd: PathBuf::from("/tmp/Prøjekt mit Leerzeichen"),
             manifest_path: PathBuf::from("/tmp/Prøjekt mit Leerzeichen/Cargo.toml"),
         };
-        let (name, content) = pth_file("my_dist", &["müdule".into()], &request).unwrap();
+        let (name, content) =
+            pth_file("my_dist", &["müdule".into(), "b".into()], &request).unwrap();
         assert_eq!(name, "maturin_hook-my_dist.pth");
         let line = String::from_utf8(content).unwrap();
         assert!(line.is_ascii());
         assert_eq!(line.matches('\n').count(), 1);
         assert!(line.ends_with('\n') && line.starts_with("import sys; exec(\""));
+        assert_eq!(
+            read_pth(&line),
+            Some((vec!["müdule".to_string(), "b".to_string()], request))
+        );
+        assert_eq!(read_pth("import os"), None);
     }
 }

@@ -7,6 +7,7 @@
 mod cache;
 mod report;
 mod site;
+mod status;
 mod version;
 
 pub use report::{Report, Value};
@@ -37,6 +38,9 @@ pub enum ImportHookCommand {
     Cache(CacheCommand),
     /// Print the versions of everything the import hook depends on
     Version(FormatOption),
+    /// List the projects the import hook builds in this environment, and what the next import
+    /// of each will do (without building anything)
+    Status(FormatOption),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +169,7 @@ pub fn run_to(command: ImportHookCommand, target: &Environment, out: &mut dyn Wr
         ImportHookCommand::Version(FormatOption { format }) => {
             version::version(target, format, out)
         }
+        ImportHookCommand::Status(FormatOption { format }) => status::status(target, format, out),
     }
 }
 

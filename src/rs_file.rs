@@ -133,15 +133,13 @@ pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBu
     if let Some(maturin) = request.maturin.clone() {
         return with_binary::build(request, layout, &maturin, reporter);
     }
-    let request_key = BuildRequest::RsFile {
+    let build_request = BuildRequest::RsFile {
         rs_file: rs_file.clone(),
         module: module.to_string(),
         args: request.args.clone(),
         python: request.python.clone(),
         build_dir: request.build_dir.clone(),
-    }
-    .id(&request.environment)?
-    .key;
+    };
     let mut options = parse_develop_args(&request.args)?;
     // Nothing is installed into the environment: no dependencies, no pip.
     options.extras.clear();
@@ -191,7 +189,7 @@ pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBu
             force_rebuild: request.force_rebuild,
             prepare,
             // a project made by a caller's generator is not what the light check assumes
-            request_key: own_project.then_some(request_key),
+            request: own_project.then_some(build_request),
             checking: Checking::Import,
             ..DevelopRequest::new(options, request.environment)
         },

@@ -38,9 +38,10 @@ pub fn cache_root(environment: &Path, build_dir: Option<&Path>) -> PathBuf {
     }
 }
 
-/// The state directory of the develops of the project named by `project_key`.
-pub fn develop_state_dir(cache_root: &Path, project_key: &Path) -> PathBuf {
-    let key = short_hash(project_key.as_os_str().as_encoded_bytes());
+/// The state directory of the builds of the project whose directory is `project_dir` (see
+/// [`project_dir`]).
+pub fn develop_state_dir(cache_root: &Path, project_dir: &Path) -> PathBuf {
+    let key = short_hash(project_dir.as_os_str().as_encoded_bytes());
     cache_root.join("projects").join(format!("develop-{key}"))
 }
 
@@ -48,7 +49,7 @@ pub fn develop_state_dir(cache_root: &Path, project_key: &Path) -> PathBuf {
 /// pyproject.toml, found from the manifest's directory (or the current directory) and its
 /// parent, as maturin finds it. `develop` from the project directory, `develop -m Cargo.toml`
 /// and the import hooks thus share one state.
-pub fn project_key(manifest_path: Option<&Path>) -> Result<PathBuf> {
+pub fn project_dir(manifest_path: Option<&Path>) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
     let start = match manifest_path {
         Some(manifest) => {

@@ -39,7 +39,7 @@ fn linked_project_dir(dist_info: &Path) -> Option<(PathBuf, bool)> {
 }
 
 /// The local path of a `file://` URL (`file:///C:/dir` on Windows).
-fn file_url_path(url: &str) -> Option<PathBuf> {
+pub fn file_url_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("file://")?;
     let path = rest.strip_prefix("localhost").unwrap_or(rest);
     let decoded = percent_encoding::percent_decode_str(path)

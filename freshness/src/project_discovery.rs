@@ -159,6 +159,26 @@ pub fn path_dependencies(manifest_path: &Path) -> Result<Vec<PathBuf>> {
     Ok(found.into_iter().collect())
 }
 
+/// Whether the crate of `manifest_path` enables pyo3's `experimental-inspect` feature in its
+/// `[dependencies]` table (`pyo3 = { …, features = [… "experimental-inspect" …] }`), as
+/// upstream's main branch detects it: the project importer then builds with
+/// `--generate-stubs`. A manifest that cannot be read says no.
+pub fn enables_pyo3_inspection(manifest_path: &Path) -> bool {
+    let Ok(manifest) = Manifest::read(manifest_path) else {
+        return false;
+    };
+    manifest
+        .dependencies
+        .get("pyo3")
+        .and_then(|pyo3| pyo3.get("features"))
+        .and_then(toml::Value::as_array)
+        .is_some_and(|features| {
+            features
+                .iter()
+                .any(|feature| feature.as_str() == Some("experimental-inspect"))
+        })
+}
+
 fn normalize(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
@@ -306,6 +326,35 @@ mod tests {
         );
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].0, root.join("broken"));
+    }
+
+    #[test]
+    fn pyo3_inspection_is_a_feature_of_the_pyo3_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("Cargo.toml");
+        for (dependencies, enabled) in [
+            (
+                r#"pyo3 = { version = "0.28", features = ["experimental-inspect"] }"#,
+                true,
+            ),
+            (
+                r#"pyo3 = { version = "0.28", features = ["extension-module"] }"#,
+                false,
+            ),
+            (r#"pyo3 = "0.28""#, false),
+        ] {
+            write(
+                &manifest,
+                &format!("[package]\nname = \"p\"\n[dependencies]\n{dependencies}\n"),
+            );
+            assert_eq!(
+                enables_pyo3_inspection(&manifest),
+                enabled,
+                "{dependencies}"
+            );
+        }
+        write(&manifest, "[package\n");
+        assert!(!enables_pyo3_inspection(&manifest));
     }
 
     #[test]

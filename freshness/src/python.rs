@@ -18,8 +18,9 @@ pyo3::create_exception!(
 
 /// Calls the methods of a Python reporter object (see `maturin_import_hook._build.Reporter`):
 /// `waiting_for_lock(path)`, `building(project, reason, kind)`, `step(message)`,
-/// `warning(message)` and `output(line, is_diagnostic)`. Its output is always captured: a
-/// build inside a Python program must not write to the program's streams on its own.
+/// `warning(message)` and `output(line, is_diagnostic)`, and its attribute `colour`. Its output
+/// is always captured: a build inside a Python program must not write to the program's streams
+/// on its own.
 pub struct PyReporter(pub Py<PyAny>);
 
 impl PyReporter {
@@ -55,6 +56,15 @@ impl Reporter for PyReporter {
 
     fn captures_output(&self) -> bool {
         true
+    }
+
+    fn colour(&self) -> Option<bool> {
+        Python::attach(|py| {
+            self.0
+                .getattr(py, "colour")
+                .and_then(|colour| colour.extract::<bool>(py))
+                .ok()
+        })
     }
 
     fn output(&self, line: OutputLine<'_>) {

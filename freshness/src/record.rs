@@ -6,13 +6,14 @@
 use crate::build_environment::BuildEnvironment;
 use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
 use crate::replay::{RebuildPlan, Replayed};
+use crate::request::BuildRequest;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const RECORD_FILE: &str = "develop.json";
 /// Bumped when the format changes, so older records are ignored (and rebuilt once).
-const RECORD_FORMAT: u32 = 4;
+const RECORD_FORMAT: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildRecord {
@@ -52,9 +53,17 @@ pub struct BuildRecord {
     /// How to rebuild after a change of sources only; `None` when that needs maturin (cffi
     /// and uniffi bindings, which are generated from the compiled library).
     pub replay: Option<RebuildPlan>,
-    /// The [`crate::request::RequestId`] keys of the requests that have these settings: the
-    /// light check of an import trusts the record for those without resolving the settings.
-    pub request_keys: Vec<String>,
+    /// The requests that have these settings, with their keys for this environment (see
+    /// [`crate::request::RequestId`]): the light check of an import trusts the record for
+    /// those without resolving the settings; `status` shows who builds the project how.
+    pub requests: Vec<KnownRequest>,
+}
+
+/// A request whose build a record holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownRequest {
+    pub key: String,
+    pub request: BuildRequest,
 }
 
 /// What a check covers besides the inputs every check compares.
@@ -135,15 +144,15 @@ impl BuildRecord {
             outputs: new.outputs,
             installed_extras: new.installed_extras,
             replay: new.replay,
-            request_keys: Vec::new(),
+            requests: Vec::new(),
         }
     }
 
-    /// Records that a request with `key` has these settings; true when that is new.
-    pub fn add_request_key(&mut self, key: Option<&str>) -> bool {
-        match key {
-            Some(key) if !self.request_keys.iter().any(|known| known == key) => {
-                self.request_keys.push(key.to_string());
+    /// Records that `request` (with `key`) has these settings; true when that is new.
+    pub fn learn(&mut self, known: Option<&KnownRequest>) -> bool {
+        match known {
+            Some(known) if !self.knows_request(&known.key) => {
+                self.requests.push(known.clone());
                 true
             }
             _ => false,
@@ -151,7 +160,7 @@ impl BuildRecord {
     }
 
     pub fn knows_request(&self, key: &str) -> bool {
-        self.request_keys.iter().any(|known| known == key)
+        self.requests.iter().any(|known| known.key == key)
     }
 
     /// The record in `state_dir` of a build into `environment`, if there is one in this format.
@@ -188,11 +197,24 @@ impl BuildRecord {
         let started = self.build_started_ns;
         let manifests = fingerprint::check(&mut self.manifests, started);
         let outputs = fingerprint::check(&mut self.outputs, started);
-        let extras_deleted: Vec<Change> = fingerprint::check(&mut self.installed_extras, started)
-            .changes
-            .into_iter()
-            .filter(|change| change.kind == ChangeKind::Deleted)
-            .collect();
+        let (extras_deleted, extras_overwritten): (Vec<Change>, Vec<Change>) =
+            fingerprint::check(&mut self.installed_extras, started)
+                .changes
+                .into_iter()
+                .partition(|change| change.kind == ChangeKind::Deleted);
+        // overwritten by another install: its content is taken as it is now, so that the next
+        // check does not hash it again
+        for change in &extras_overwritten {
+            if let Some(record) = self
+                .installed_extras
+                .iter_mut()
+                .find(|r| r.path == change.path)
+            {
+                if let Ok(now) = InputRecord::capture(&change.path) {
+                    *record = now;
+                }
+            }
+        }
         let packaged = match checking {
             Checking::Develop => fingerprint::check(&mut self.packaged, started),
             Checking::Import => fingerprint::Checked::default(),
@@ -249,7 +271,7 @@ impl BuildRecord {
             .iter()
             .map(|path| InputRecord::capture_after_build(path, build_started_ns))
             .collect::<Result<_>>()?;
-        for record in &mut self.outputs {
+        for record in self.outputs.iter_mut().chain(&mut self.installed_extras) {
             if replayed.written.contains(&record.path) {
                 *record = InputRecord::capture(&record.path)?;
             }
@@ -419,11 +441,19 @@ mod tests {
     }
 
     #[test]
-    fn request_keys_are_learnt_once() {
+    fn requests_are_learnt_once() {
         let mut record = Project::new(true).record;
-        assert!(record.add_request_key(Some("k")));
-        assert!(!record.add_request_key(Some("k")));
-        assert!(!record.add_request_key(None));
+        let known = KnownRequest {
+            key: "k".into(),
+            request: BuildRequest::Hook {
+                args: Vec::new(),
+                cwd: PathBuf::from("/p"),
+                manifest_path: PathBuf::from("/p/Cargo.toml"),
+            },
+        };
+        assert!(record.learn(Some(&known)));
+        assert!(!record.learn(Some(&known)));
+        assert!(!record.learn(None));
         assert!(record.knows_request("k") && !record.knows_request("other"));
     }
 }

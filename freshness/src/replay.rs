@@ -180,6 +180,9 @@ pub fn bump_for_cargo(changes: &[Change], clock_dir: &Path) -> Result<()> {
 /// artifact's path) cannot slip its own build in between.
 fn run_cargo(step: &CargoStep, reporter: &dyn Reporter) -> Result<Vec<(PathBuf, Staged)>> {
     let mut command = step.command.to_command();
+    if let Some(colour) = crate::report::cargo_colour(reporter, &step.command.args) {
+        command.env("CARGO_TERM_COLOR", colour);
+    }
     let capture = reporter.captures_output();
     command.stdout(Stdio::piped()).stderr(if capture {
         Stdio::piped()

@@ -55,6 +55,27 @@ pub trait Reporter: Sync {
 
     /// A line of the build's output, when [`Reporter::captures_output`].
     fn output(&self, _line: OutputLine<'_>) {}
+
+    /// Whether cargo should colour its output when the build's settings leave it to cargo (no
+    /// `--color`); `None`: cargo decides from its own stderr (a terminal, or not).
+    fn colour(&self) -> Option<bool> {
+        None
+    }
+}
+
+/// The value of `CARGO_TERM_COLOR` for a cargo run with `args`, when the reporter has a
+/// preference and neither the arguments nor the environment decide already.
+pub fn cargo_colour(reporter: &dyn Reporter, args: &[String]) -> Option<&'static str> {
+    let decided = args
+        .iter()
+        .any(|arg| arg == "--color" || arg.starts_with("--color="))
+        || std::env::var_os("CARGO_TERM_COLOR").is_some();
+    if decided {
+        return None;
+    }
+    reporter
+        .colour()
+        .map(|colour| if colour { "always" } else { "never" })
 }
 
 /// Reports nothing (and captures cargo's output, so that a failure still carries it).

@@ -56,6 +56,14 @@ pub struct RequestId {
 }
 
 impl BuildRequest {
+    /// This request as a record knows it, for `environment`.
+    pub fn known(&self, environment: &Path) -> Result<crate::record::KnownRequest> {
+        Ok(crate::record::KnownRequest {
+            key: self.id(environment)?.key,
+            request: self.clone(),
+        })
+    }
+
     /// The request's identity when made from the environment `environment`.
     pub fn id(&self, environment: &Path) -> Result<RequestId> {
         let (state_dir, key) = match self {
@@ -70,7 +78,7 @@ impl BuildRequest {
                 (
                     cache_location::develop_state_dir(
                         &root,
-                        &cache_location::project_key(Some(manifest_path))?,
+                        &cache_location::project_dir(Some(manifest_path))?,
                     ),
                     key("hook", environment, &parts),
                 )
@@ -89,7 +97,7 @@ impl BuildRequest {
                 (
                     cache_location::develop_state_dir(
                         &root,
-                        &cache_location::project_key(Some(manifest_path))?,
+                        &cache_location::project_dir(Some(manifest_path))?,
                     ),
                     key("project", environment, &parts),
                 )

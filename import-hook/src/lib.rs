@@ -235,6 +235,10 @@ impl Reporter for CapturingReporter {
     fn output(&self, line: OutputLine<'_>) {
         self.inner.output(line);
     }
+
+    fn colour(&self) -> Option<bool> {
+        self.inner.colour()
+    }
 }
 
 /// Writes the project that builds `rs_file` as the pyo3 module `module_name` into

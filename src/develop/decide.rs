@@ -3,7 +3,7 @@
 //! is a full develop needed, and why.
 
 use maturin_hook_freshness::fingerprint::Change;
-use maturin_hook_freshness::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
+use maturin_hook_freshness::record::{BuildRecord, Checking, KnownRequest, Loaded, Scope, Verdict};
 use std::path::PathBuf;
 
 /// What the pipeline does next.
@@ -35,7 +35,7 @@ pub enum Decision {
 pub struct Asked<'a> {
     /// The fingerprint of the request's settings.
     pub settings: &'a str,
-    pub request_key: Option<&'a str>,
+    pub request: Option<&'a KnownRequest>,
     pub force: bool,
     /// `--skip-install`: build in place, always.
     pub skip_install: bool,
@@ -70,7 +70,7 @@ pub fn decide(loaded: Loaded, asked: Asked<'_>) -> Decision {
     }
     match record.check(asked.checking) {
         Verdict::Fresh { restamped } => {
-            let learnt = record.add_request_key(asked.request_key);
+            let learnt = record.learn(asked.request);
             Decision::UpToDate {
                 record,
                 save: restamped || learnt,
@@ -138,13 +138,26 @@ mod tests {
         })
     }
 
-    const ASKED: Asked<'static> = Asked {
-        settings: "settings",
-        request_key: Some("key"),
-        force: false,
-        skip_install: false,
-        checking: Checking::Develop,
-    };
+    fn known() -> KnownRequest {
+        KnownRequest {
+            key: "key".into(),
+            request: maturin_hook_freshness::request::BuildRequest::Hook {
+                args: Vec::new(),
+                cwd: PathBuf::from("/p"),
+                manifest_path: PathBuf::from("/p/Cargo.toml"),
+            },
+        }
+    }
+
+    fn asked(known: &KnownRequest) -> Asked<'_> {
+        Asked {
+            settings: "settings",
+            request: Some(known),
+            force: false,
+            skip_install: false,
+            checking: Checking::Develop,
+        }
+    }
 
     fn loaded(record: BuildRecord) -> Loaded {
         Loaded::Record(Box::new(record))
@@ -152,8 +165,9 @@ mod tests {
 
     #[test]
     fn unchanged_is_up_to_date_and_learns_the_request() {
+        let known = known();
         let dir = tempfile::tempdir().unwrap();
-        let decision = decide(loaded(record(dir.path(), None)), ASKED);
+        let decision = decide(loaded(record(dir.path(), None)), asked(&known));
         let Decision::UpToDate { record, save } = decision else {
             panic!("{decision:?}");
         };
@@ -162,21 +176,26 @@ mod tests {
 
     #[test]
     fn a_source_edit_replays_only_where_the_last_build_ran() {
+        let known = known();
         let dir = tempfile::tempdir().unwrap();
         let replayable = record(dir.path(), Some(dir.path().to_path_buf()));
         fs::write(dir.path().join("lib.rs"), "fn b() {}").unwrap();
         assert!(matches!(
-            decide(loaded(replayable.clone()), ASKED),
+            decide(loaded(replayable.clone()), asked(&known)),
             Decision::Replay { .. }
         ));
         let mut gone = replayable;
         gone.replay.as_mut().unwrap().steps[0].command.current_dir =
             Some(dir.path().join("deleted"));
-        assert!(matches!(decide(loaded(gone), ASKED), Decision::Full { .. }));
+        assert!(matches!(
+            decide(loaded(gone), asked(&known)),
+            Decision::Full { .. }
+        ));
     }
 
     #[test]
     fn settings_environment_force_and_missing_sources() {
+        let known = known();
         let dir = tempfile::tempdir().unwrap();
         let reason = |decision: Decision| match decision {
             Decision::Full { reason, .. } => reason,
@@ -186,31 +205,31 @@ mod tests {
             loaded(record(dir.path(), None)),
             Asked {
                 settings: "other",
-                ..ASKED
+                ..asked(&known)
             }
         ))
         .contains("settings changed"));
         assert!(reason(decide(
             Loaded::OtherEnvironment(dir.path().join("venv")),
-            ASKED
+            asked(&known)
         ))
         .contains("copy or a move"));
         assert!(reason(decide(
             loaded(record(dir.path(), None)),
             Asked {
                 force: true,
-                ..ASKED
+                ..asked(&known)
             }
         ))
         .contains("forced"));
-        assert!(reason(decide(Loaded::Nothing, ASKED)).contains("no previous build"));
+        assert!(reason(decide(Loaded::Nothing, asked(&known))).contains("no previous build"));
         let before_edit = record(dir.path(), None);
         fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"q\"").unwrap();
-        assert!(reason(decide(loaded(before_edit), ASKED)).contains("Cargo.toml changed"));
+        assert!(reason(decide(loaded(before_edit), asked(&known))).contains("Cargo.toml changed"));
         let mut moved = record(dir.path(), None);
         moved.project_dir = dir.path().join("moved");
         assert!(matches!(
-            decide(loaded(moved), ASKED),
+            decide(loaded(moved), asked(&known)),
             Decision::SourcesGone { .. }
         ));
     }

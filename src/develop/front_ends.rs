@@ -3,6 +3,7 @@
 
 use super::{parse_develop_args, DevelopRequest, HookInstall};
 use anyhow::{bail, Context, Result};
+use maturin_hook_freshness::project_discovery;
 use maturin_hook_freshness::record::Checking;
 use maturin_hook_freshness::request::BuildRequest;
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::path::Path;
 /// The develop of `build` into `environment` (`sys.prefix`). `.rs` files are built by
 /// [`crate::rs_file::build`], which generates their project first.
 pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
-    let id = build.id(environment)?;
+    let state_dir = build.id(environment)?.state_dir;
     let request = match build {
         BuildRequest::Hook {
             args,
@@ -49,6 +50,8 @@ pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<Devel
         } => {
             let mut options = parse_develop_args(args)?;
             options.cargo_options.manifest_path = Some(manifest_path.clone());
+            // as upstream's importer: a crate that enables pyo3's introspection gets its stubs
+            options.generate_stubs |= project_discovery::enables_pyo3_inspection(manifest_path);
             DevelopRequest {
                 build_dir: build_dir.clone(),
                 extra_inputs: extra_inputs.clone(),
@@ -62,8 +65,8 @@ pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<Devel
         ),
     };
     Ok(DevelopRequest {
-        state_dir: Some(id.state_dir),
-        request_key: Some(id.key),
+        state_dir: Some(state_dir),
+        request: Some(build.clone()),
         checking: Checking::Import,
         ..request
     })

@@ -2,7 +2,9 @@
 //! install it (into the environment or a directory) and record what the build read and wrote.
 
 use super::install::{self, Installation};
-use super::{cargo_commands, record, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget};
+use super::{
+    capture, cargo_commands, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
+};
 use crate::build_cache::BuildCache;
 use crate::cargo_child::{self, CargoInDirectory};
 use anyhow::{bail, Context as _, Result};
@@ -11,7 +13,8 @@ use maturin::{
     OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
 use maturin_hook_freshness::fingerprint;
-use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook_freshness::record::KnownRequest;
+use maturin_hook_freshness::report::{self, BuildKind, BuildStart, Reporter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -24,6 +27,8 @@ pub struct Context<'a> {
     pub settings: String,
     /// What the last build installed (a directory install removes what it no longer makes).
     pub previous_outputs: &'a [PathBuf],
+    /// The front end's request, which the record is to know.
+    pub known: Option<&'a KnownRequest>,
 }
 
 /// The wheels of a full build go here (emptied first), so that the path maturin prints is one
@@ -55,9 +60,13 @@ pub fn run(
         Some(dir) => dir.clone(),
         None => std::env::current_dir().context("Failed to detect the current directory")?,
     };
+    let colour = match request.options.cargo_options.color {
+        Some(_) => None,
+        None => report::cargo_colour(reporter, &[]),
+    };
     let cargo_in_directory = request.cargo_dir.as_deref().and_then(|dir| {
         cargo_child::runtime_binary(&request.environment)
-            .map(|binary| CargoInDirectory::new(&binary, dir))
+            .map(|binary| CargoInDirectory::new(&binary, dir, colour))
     });
     let wheel_dir = context.state_dir.join(WHEEL_DIR);
     if wheel_dir.exists() {
@@ -103,7 +112,7 @@ pub fn run(
         )?,
     };
     outcome.timings.install = installation.duration;
-    let mut record = record::capture(record::Build {
+    let mut record = capture::capture(capture::Build {
         context: &build,
         settings: context.settings,
         environment: &request.environment,
@@ -115,9 +124,9 @@ pub fn run(
         cargo_dir: &cargo_dir,
     })?;
     drop(cargo_in_directory);
-    record.add_request_key(request.request_key.as_deref());
-    for key in &installation.extra_request_keys {
-        record.add_request_key(Some(key));
+    record.learn(context.known);
+    for known in &installation.extra_requests {
+        record.learn(Some(known));
     }
     record.save(context.state_dir)?;
     outcome.action = Some(DevelopAction::Installed {

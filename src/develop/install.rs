@@ -9,6 +9,7 @@ use crate::interpreter;
 use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
 use anyhow::{anyhow, Context, Result};
 use maturin::{BuildContext, BuiltWheel, DevelopOptions};
+use maturin_hook_freshness::record::KnownRequest;
 use maturin_hook_freshness::report::Reporter;
 use maturin_hook_freshness::request::BuildRequest;
 use std::path::{Path, PathBuf};
@@ -25,9 +26,9 @@ pub struct Installation {
     pub metadata_changed: bool,
     /// The cargo commands maturin ran (for a later replay).
     pub cargo_commands: Vec<String>,
-    /// Keys of requests this install also serves (the hook's, whose key names the project's
-    /// manifest as maturin resolved it).
-    pub extra_request_keys: Vec<String>,
+    /// Requests this install also serves (the hook's, which names the project's manifest as
+    /// maturin resolved it).
+    pub extra_requests: Vec<KnownRequest>,
     pub duration: Duration,
 }
 
@@ -61,7 +62,7 @@ pub fn into_directory<'a>(
         other_files: Vec::new(),
         metadata_changed: false,
         cargo_commands,
-        extra_request_keys: Vec::new(),
+        extra_requests: Vec::new(),
         duration: started.elapsed(),
     })
 }
@@ -102,7 +103,7 @@ pub fn into_environment<'a>(
             reporter,
         )?;
     }
-    let mut extra_request_keys = Vec::new();
+    let mut extra_requests = Vec::new();
     let hook_file = match environment.hook {
         Some(hook_install) => {
             hook::require_runtime(&[&facts.purelib, &facts.platlib], environment.root)?;
@@ -111,7 +112,7 @@ pub fn into_environment<'a>(
                 cwd: hook_install.cwd.clone(),
                 manifest_path: hook::canonical_manifest(&context.project.manifest_path),
             };
-            extra_request_keys.push(request.id(environment.root)?.key);
+            extra_requests.push(request.known(environment.root)?);
             Some(hook::pth_file(
                 &context.project.metadata24.get_distribution_escaped(),
                 &top_level_modules(context),
@@ -135,7 +136,7 @@ pub fn into_environment<'a>(
         other_files: Vec::new(),
         metadata_changed: false,
         cargo_commands,
-        extra_request_keys,
+        extra_requests,
         duration: Duration::ZERO,
     };
     for wheel in &wheels {

@@ -7,6 +7,7 @@
 //! the project); missing dependencies are installed with pip or uv. The record of the build
 //! makes an unchanged project cost a few stats the next time.
 
+mod capture;
 mod cargo_commands;
 mod cargo_paths;
 mod decide;
@@ -14,7 +15,6 @@ mod dependencies;
 mod front_ends;
 mod full_build;
 mod install;
-mod record;
 pub mod settings;
 
 pub use cargo_commands::capture_layer;
@@ -31,6 +31,7 @@ use maturin_hook_freshness::lock::ProjectLock;
 use maturin_hook_freshness::record::{BuildRecord, Checking};
 use maturin_hook_freshness::replay;
 use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook_freshness::request::BuildRequest;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -89,9 +90,9 @@ pub struct DevelopRequest {
     /// Files the build is to be considered to depend on besides those it read (the lists of a
     /// Python `ProjectFileSearcher`): a change of one, or of the list, is a full develop.
     pub extra_inputs: Vec<PathBuf>,
-    /// The front end's request key (see `maturin_hook_freshness::request`), recorded so that
-    /// its light check can trust the record.
-    pub request_key: Option<String>,
+    /// The front end's request (see `maturin_hook_freshness::request`), recorded with its key
+    /// so that its light check can trust the record.
+    pub request: Option<BuildRequest>,
     /// What the freshness check covers: `maturin develop` also reinstalls changed packaged
     /// files (a readme, a `.pyi`), an import does not rebuild for them.
     pub checking: Checking,
@@ -115,7 +116,7 @@ impl DevelopRequest {
             prepare: None,
             build_dir: None,
             extra_inputs: Vec::new(),
-            request_key: None,
+            request: None,
             checking: Checking::Develop,
             cargo_dir: None,
         }
@@ -220,7 +221,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
         Some(dir) => dir.clone(),
         None => cache_location::develop_state_dir(
             cache.root(),
-            &cache_location::project_key(request.options.cargo_options.manifest_path.as_deref())?,
+            &cache_location::project_dir(request.options.cargo_options.manifest_path.as_deref())?,
         ),
     };
     request.extra_inputs.sort();
@@ -237,6 +238,10 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
         waited = true;
         reporter.waiting_for_lock(lock);
     })?;
+    let known = match &request.request {
+        Some(build) => Some(build.known(&request.environment)?),
+        None => None,
+    };
     let check_started = Instant::now();
     let loaded = BuildRecord::load(&state_dir, &request.environment);
     let previous_outputs = match &loaded {
@@ -247,7 +252,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
         loaded,
         Asked {
             settings: &settings,
-            request_key: request.request_key.as_deref(),
+            request: known.as_ref(),
             force: request.force_rebuild,
             skip_install: request.options.skip_install,
             checking: request.checking,
@@ -286,7 +291,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
                 .expect("a replayable record has a plan");
             let replayed = replay::replay(&plan, &changes, &state_dir, reporter)?;
             record.record_replay(&replayed)?;
-            record.add_request_key(request.request_key.as_deref());
+            record.learn(known.as_ref());
             record.save(&state_dir)?;
             let mut outcome = DevelopOutcome::from_record(DevelopAction::Replayed, &record);
             outcome.reason = Some(reason);
@@ -304,6 +309,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
                     state_dir: &state_dir,
                     settings,
                     previous_outputs: &previous_outputs,
+                    known: known.as_ref(),
                 },
                 reason,
                 reporter,

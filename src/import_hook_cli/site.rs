@@ -520,6 +520,18 @@ pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> 
     );
     report.push("project_importer_installed", project_importer);
     report.push("rust_file_importer_installed", rs_file_importer);
+    // ours: the projects whose `.pth` (`develop --with-hook`) watches them, by module
+    let hooked: Vec<String> = files
+        .facts
+        .site_packages
+        .iter()
+        .flat_map(|dir| super::status::hooks_in(dir))
+        .flat_map(|(modules, _)| modules)
+        .collect();
+    report.push(
+        "hooked_modules",
+        (!hooked.is_empty()).then(|| hooked.join(", ")),
+    );
     out.write_all(report.render(format).as_bytes())?;
 
     let mut any_block = false;

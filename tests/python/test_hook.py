@@ -23,6 +23,7 @@ from support import (
     require_python,
     run,
     run_at_once,
+    runtime_wheel,
 )
 
 
@@ -353,6 +354,8 @@ def test_with_hook_refuses_an_environment_without_the_runtime(
     result = new_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml", check=False)
     assert result.returncode != 0
     assert "maturin_import_hook" in result.stderr and "pip install" in result.stderr, result.describe()
+    # the quickest correct way: the wheel this maturin was installed from, not a source build
+    assert f"-m pip install {runtime_wheel()}" in result.stderr, result.describe()
     assert list(new_venv.site_packages.glob("maturin_hook-*.pth")) == []
 
 

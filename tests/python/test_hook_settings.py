@@ -80,7 +80,7 @@ UPSTREAM_FIELDS: list[tuple[str, object]] = [
 ]
 OUR_FIELDS: list[tuple[str, object]] = [("group", None), ("generate_stubs", False)]
 BUILD_ONLY = {"auditwheel", "zig"}
-DEVELOP_ONLY = {"extras", "uv", "skip_install", "group"}
+DEVELOP_ONLY = {"extras", "uv", "skip_install", "group", "generate_stubs"}
 
 # a non-default value for every field, and the flags it gives
 FIELD_VALUES: dict[str, tuple[object, list[str]]] = {
@@ -131,8 +131,9 @@ def test_default_turns_on_colour_only() -> None:
     assert MaturinSettings.default().to_args("develop") == ["--color", "always"]
     assert MaturinSettings.default().to_args("build") == ["--color", "always"]
     assert MaturinSettings().to_args("develop") == []
-    # what the importers pass without importing this module
-    assert list(load_source_module("_default_settings").DEFAULT_ARGS) == ["--color", "always"]
+    # what the importers pass when given no settings: no --color, so that colour follows where
+    # the output goes (MaturinSettings.default(), given explicitly, still forces it)
+    assert list(load_source_module("_default_settings").DEFAULT_ARGS) == []
 
 
 @pytest.mark.parametrize("cmd", ["develop", "build"])
@@ -164,7 +165,8 @@ def test_all_fields_together_round_trip(cmd: str) -> None:
 def test_our_flags_are_spelled_as_maturin_1_16_takes_them() -> None:
     grouped = MaturinSettings(group=["test", "docs"], generate_stubs=True)
     assert grouped.to_args("develop") == ["--group", "test,docs", "--generate-stubs"]
-    assert grouped.to_args("build") == ["--generate-stubs"]  # `build --group` does not exist
+    # `build --group` does not exist; stubs only for develop, as upstream's main
+    assert grouped.to_args("build") == []
     assert MaturinSettings(group=["X"]).to_args("develop") == ["--group", "X"]
     assert MaturinSettings(group=[]).to_args("develop") == []
     assert MaturinSettings(generate_stubs=True, rustc_flags=["-g"]).to_args("develop") == [

@@ -45,6 +45,8 @@ SITE_INFO_KEYS = [
     "project_importer_installed",
     "rust_file_importer_installed",
 ]
+# after upstream's keys, ours: the modules that `maturin develop --with-hook` hooks
+OUR_SITE_INFO_KEYS = ["hooked_modules"]
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the tests use POSIX venv layouts and locks")
 
@@ -318,7 +320,8 @@ def test_a_shadowing_sitecustomize_earlier_on_sys_path_is_reported(venv: Venv, t
 
 def test_site_info_json_has_upstreams_keys(venv: Venv) -> None:
     info = site_info(venv)
-    assert list(info) == SITE_INFO_KEYS
+    assert list(info) == SITE_INFO_KEYS + OUR_SITE_INFO_KEYS
+    assert info["hooked_modules"] is None
     assert info["sitecustomize_path"] == str(sitecustomize(venv))
     assert info["sitecustomize_exists"] is False
     assert info["sitecustomize_import_hook_installed"] is False
@@ -327,7 +330,7 @@ def test_site_info_json_has_upstreams_keys(venv: Venv) -> None:
     assert str(info["usercustomize_path"]).endswith("usercustomize.py")
     text = hook(venv, "site", "info").stdout
     assert text.splitlines()[1] == "sitecustomize_exists: False"
-    assert [line.split(":")[0] for line in text.splitlines()] == SITE_INFO_KEYS
+    assert [line.split(":")[0] for line in text.splitlines()] == SITE_INFO_KEYS + OUR_SITE_INFO_KEYS
 
 
 def test_user_install_goes_into_usercustomize_of_the_user_site(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_without_automatic_installation_a_project_that_is_not_installed_is_left_
     err = result.stderr
     assert result.returncode != 0
     assert "ModuleNotFoundError: No module named 'pyo3_mixed'" in err
-    assert "not installed in editable mode" in err and "enable_automatic_installation=True" in err
+    assert "is not already installed and enable_automatic_installation=False" in err, err
     assert "Compiling" not in err
 
 

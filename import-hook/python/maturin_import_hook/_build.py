@@ -34,6 +34,8 @@ class Reporter:
         self.show_warnings = show_warnings
         self.diagnostics: list[str] = []
         self.built = False
+        self.colour = _colour_wanted()
+        """Whether cargo colours its output when the settings leave it to it (no `--color`)."""
 
     def waiting_for_lock(self, lock_path: str) -> None:
         _logger().info("waiting on lock %s", lock_path)
@@ -63,6 +65,21 @@ class Reporter:
         text = "\n".join(self.diagnostics).strip()
         if self.show_warnings and text:
             _logger().warning('build of "%s" succeeded with warnings:\n%s', self.name, text)
+
+
+def _colour_wanted() -> bool:
+    """Colour only where the logger's records are shown on a terminal: the import hook's own
+    handler writes to `sys.stderr`; `NO_COLOR` turns colour off, `CLICOLOR_FORCE` on."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") != "0":
+        return True
+    from maturin_import_hook._logging import writes_to_stderr
+
+    try:
+        return writes_to_stderr() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def ensure_built(

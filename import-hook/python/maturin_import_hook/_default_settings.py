@@ -1,5 +1,12 @@
-"""What `MaturinSettings.default()` passes to maturin, known without importing the settings
-module: dataclasses and argparse cost milliseconds on the path of an up-to-date import."""
+"""What the importers pass to maturin when they are given no settings, known without importing
+the settings module: dataclasses and argparse cost milliseconds on the path of an up-to-date
+import.
+
+Upstream passes `MaturinSettings.default()` (`--color always`), because it captures maturin's
+output; that puts colour codes into logs and pipes. Without settings, ours passes no `--color`:
+colour then follows where the build's output goes (a terminal, `NO_COLOR`, `CLICOLOR_FORCE`; see
+`_build.Reporter.colour`). Settings given explicitly, `MaturinSettings.default()` included, are
+passed as they are."""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ if TYPE_CHECKING:
         def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings: ...
 
 
-DEFAULT_ARGS = ("--color", "always")
+DEFAULT_ARGS: tuple[str, ...] = ()
 
 
 def importer_args(

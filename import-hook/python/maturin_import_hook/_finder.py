@@ -42,7 +42,18 @@ class HookFinder:
             return None  # up to date: the following finders import it as installed
         from maturin_import_hook import _hooked
 
-        return _hooked.find_spec(fullname, request)
+        spec, provides = _hooked.find_spec(fullname, request)
+        if provides:
+            # rebuilt, and its module was renamed: watch what the project provides now
+            del _watched[fullname]
+            for name in provides:
+                _watched[name] = request
+            names = ", ".join(f'"{name}"' for name in provides)
+            raise ModuleNotFoundError(
+                f'No module named "{fullname}": its project was rebuilt and now provides {names}',
+                name=fullname,
+            )
+        return spec
 
     @staticmethod
     def invalidate_caches() -> None:

@@ -58,6 +58,12 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+def writes_to_stderr() -> bool:
+    """Whether the logger shows records through its own handler, on `sys.stderr` (not after
+    `reset_logger()`, when the program's configuration decides where they go)."""
+    return bool(_our_handlers())
+
+
 def _our_handlers() -> list[logging.Handler]:
     return [handler for handler in logger.handlers if getattr(handler, _HANDLER_MARKER, False)]
 

@@ -48,17 +48,27 @@ __all__ = [
 class ProjectFileSearcher(ABC):
     """Lists a project's source files and installed files. The source files of a searcher given
     to the importer count as inputs of the build, besides the files the compiler read: a change
-    of one of them (or of the list) rebuilds the project."""
+    of one of them (or of the list) rebuilds the project.
+
+    The installed package roots are a list, as in upstream's main branch (a mixed project can
+    install a package and an extension module); a single path, as 0.3.0 passed, is accepted too."""
 
     @abstractmethod
     def get_source_paths(
-        self, project_dir: Path, all_path_dependencies: list[Path], installed_package_root: Path
+        self,
+        project_dir: Path,
+        all_path_dependencies: list[Path],
+        installed_package_roots: list[Path] | Path,
     ) -> Iterator[Path]:
         """The source files of the project and its path dependencies."""
 
     @abstractmethod
-    def get_installation_paths(self, installed_package_root: Path) -> Iterator[Path]:
+    def get_installation_paths(self, installed_package_roots: list[Path] | Path) -> Iterator[Path]:
         """The installed files of the project."""
+
+
+def _as_list(roots: list[Path] | Path) -> list[Path]:
+    return [roots] if isinstance(roots, Path) else list(roots)
 
 
 class DefaultProjectFileSearcher(ProjectFileSearcher):
@@ -66,12 +76,13 @@ class DefaultProjectFileSearcher(ProjectFileSearcher):
     `file_searcher`: by default the importer checks the files the last build actually read."""
 
     DEFAULT_SOURCE_EXCLUDED_DIR_NAMES: ClassVar[set[str]] = {
-        ".cache", ".env", ".git", ".idea", ".ipynb_checkpoints", ".mypy_cache", ".nox", ".pyre",
+        ".cache", ".env", ".git", ".idea", ".ipynb_checkpoints", ".mypy_cache", ".nox", ".pixi", ".pyre",
         ".pytest_cache", ".ropeproject", ".spyderproject", ".spyproject", ".tox", ".venv", ".vscode",
         ".yarn", "__pycache__", "dist", "env", "node_modules", "target", "venv",
     }  # fmt: skip
     DEFAULT_SOURCE_EXCLUDED_DIR_MARKERS: ClassVar[set[str]] = {"CACHEDIR.TAG", ".maturin_hook_ignore"}
-    DEFAULT_SOURCE_EXCLUDED_FILE_EXTENSIONS: ClassVar[set[str]] = {".so", ".py", ".pyc"}
+    # `.pyi`: stubs that `--generate-stubs` writes are outputs, not sources
+    DEFAULT_SOURCE_EXCLUDED_FILE_EXTENSIONS: ClassVar[set[str]] = {".so", ".py", ".pyc", ".pyi"}
 
     def __init__(
         self,
@@ -97,20 +108,26 @@ class DefaultProjectFileSearcher(ProjectFileSearcher):
         )
 
     def get_source_paths(
-        self, project_dir: Path, all_path_dependencies: list[Path], installed_package_root: Path
+        self,
+        project_dir: Path,
+        all_path_dependencies: list[Path],
+        installed_package_roots: list[Path] | Path,
     ) -> Iterator[Path]:
-        ignore_dirs = {installed_package_root} if installed_package_root.is_dir() else set()
-        for root in [project_dir, *all_path_dependencies]:
+        roots = _as_list(installed_package_roots)
+        ignore_dirs = {root for root in roots if root.is_dir()}
+        ignore_files = {root for root in roots if root not in ignore_dirs}
+        for search_root in [project_dir, *all_path_dependencies]:
             files = self.get_files_in_dir(
-                root, ignore_dirs, self._dir_names, self._dir_markers, self._extensions
+                search_root, ignore_dirs, self._dir_names, self._dir_markers, self._extensions
             )
-            yield from (path for path in files if path != installed_package_root)
+            yield from (path for path in files if path not in ignore_files)
 
-    def get_installation_paths(self, installed_package_root: Path) -> Iterator[Path]:
-        if installed_package_root.is_dir():
-            yield from self.get_files_in_dir(installed_package_root, set(), {"__pycache__"}, set(), {".pyc"})
-        elif installed_package_root.is_file():
-            yield installed_package_root
+    def get_installation_paths(self, installed_package_roots: list[Path] | Path) -> Iterator[Path]:
+        for root in _as_list(installed_package_roots):
+            if root.is_dir():
+                yield from self.get_files_in_dir(root, set(), {"__pycache__"}, set(), {".pyc"})
+            elif root.is_file():
+                yield root
 
     def get_files_in_dir(
         self,
@@ -120,13 +137,17 @@ class DefaultProjectFileSearcher(ProjectFileSearcher):
         excluded_dir_markers: set[str],
         excluded_file_extensions: set[str],
     ) -> Iterator[Path]:
+        """The files under `root_path`, sorted, leaving out directories that are named in
+        `excluded_dir_names`, listed in `ignore_dirs`, or hold a file named in
+        `excluded_dir_markers` (`CACHEDIR.TAG`, `.maturin_hook_ignore`), and files whose suffix
+        is in `excluded_file_extensions`."""
         if root_path.name in excluded_dir_names:
             return
         if not root_path.exists():
             raise FileNotFoundError(root_path)
         for dirpath, dirnames, filenames in os.walk(root_path, topdown=True):
             current = Path(dirpath)
-            if current in ignore_dirs or any(name in excluded_dir_markers for name in dirnames):
+            if current in ignore_dirs or any(name in excluded_dir_markers for name in filenames):
                 dirnames[:] = []
                 continue
             dirnames[:] = sorted(name for name in dirnames if name not in excluded_dir_names)
@@ -208,15 +229,18 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         project = self._project_index().get(fullname)
         if project is None:
             return None
-        if not project.installed and not self._enable_automatic_installation:
-            logger.debug(
-                'found project "%s" at %s, but it is not installed in editable mode '
-                "(install(enable_automatic_installation=True) would install it)",
-                fullname,
-                project.project_dir,
-            )
-            return None
-        logger.debug('found project "%s" at %s', fullname, project.project_dir)
+        # upstream's records for these events, then ours
+        if project.installed:
+            logger.debug('found project linked by dist-info: "%s"', project.project_dir)
+        else:
+            logger.debug('found project above the search path: "%s"', project.project_dir)
+            if not self._enable_automatic_installation:
+                logger.debug(
+                    'package "%s" is not already installed and enable_automatic_installation=False. '
+                    "Not importing (install(enable_automatic_installation=True) would install it)",
+                    fullname,
+                )
+                return None
         started = time.perf_counter()
         status = self._rebuild(fullname, project)
         if status in ("replayed", "installed"):

@@ -39,6 +39,19 @@ class _RustFileExtensionFileLoader(importlib.machinery.ExtensionFileLoader):
     """Loads the extension module built from a `.rs` file."""
 
 
+class _Reporter(_build.Reporter):
+    """Reports the build of a `.rs` file, with upstream's record of a full build."""
+
+    def __init__(self, name: str, show_warnings: bool, rs_file: str) -> None:
+        super().__init__(name, show_warnings)
+        self.rs_file = rs_file
+
+    def building(self, project: str, reason: str, kind: str) -> None:
+        super().building(project, reason, kind)
+        if kind == "full":
+            logger.debug('creating project for "%s" and compiling', self.rs_file)
+
+
 class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
     """Builds and loads standalone `.rs` files imported as modules."""
 
@@ -126,7 +139,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
             if isinstance(getattr(spec, "loader", None), importlib.machinery.ExtensionFileLoader):
                 return spec
             return None
-        logger.debug('found Rust file "%s" for module "%s"', rs_file, fullname)
+        logger.debug('importing rust file "%s" as "%s"', rs_file, fullname)
         started = time.perf_counter()
         extension, built = self._build(fullname, Path(rs_file))
         _build.log_outcome(fullname, "module", "installed" if built else "fresh", started)
@@ -199,7 +212,9 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                 return extension, False
 
         def build(force: bool) -> tuple[bool, str]:
-            return self._build_now(fullname, request, force, generate, maturin, light=not mtime_rule)
+            return self._build_now(
+                fullname, str(rs_file), request, force, generate, maturin, light=not mtime_rule
+            )
 
         built, extension = build(self._force_rebuild)
         # what the in-process build cannot see: files an override copies or reads, and every
@@ -211,6 +226,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
     def _build_now(
         self,
         fullname: str,
+        rs_file: str,
         request: str,
         force: bool,
         generate: Callable[[str], str] | None,
@@ -220,7 +236,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         """Runs the pipeline for the file; returns whether it built and the extension module."""
         from maturin_import_hook import _fast
 
-        reporter = _build.Reporter(fullname, self._show_warnings)
+        reporter = _Reporter(fullname, self._show_warnings, rs_file)
         if light:
             status, _detail = _build.light_refresh(reporter, request, self._lock_timeout_seconds, force)
             extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)

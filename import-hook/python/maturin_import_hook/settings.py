@@ -130,7 +130,8 @@ class MaturinSettings:
             if self.group:
                 args += ["--group", ",".join(self.group)]
 
-        if self.generate_stubs:
+        if self.generate_stubs and cmd == "develop":
+            # as upstream's main: a `.rs` file build (`maturin build`) gets no stubs
             args.append("--generate-stubs")
         if self.rustc_flags is not None:
             args.append("--")

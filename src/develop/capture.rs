@@ -73,13 +73,20 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
         .import_files
         .iter()
         .cloned()
-        .chain(in_source_extension(context))
+        .chain(written_into_sources(context, started))
+        .collect();
+    // every installed copy of an artifact is a destination of its replay (a binary is
+    // installed into the scripts directory, outside what an import reads)
+    let installed: Vec<PathBuf> = import_files
+        .iter()
+        .chain(&installation.other_files)
+        .cloned()
         .collect();
     let replay = cargo_commands::plan(
         context,
         build.cargo_commands,
         build.cargo_in_directory,
-        &import_files,
+        &installed,
         dep_info,
         excluded_roots,
     );
@@ -275,12 +282,21 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| dirs::home_dir().map(|home| home.join(".cargo")))
 }
 
-/// A mixed project's editable install imports the extension that maturin copies into the
-/// Python source tree.
-fn in_source_extension(context: &BuildContext) -> Option<PathBuf> {
+/// What the build wrote into a mixed project's Python package, which its editable install
+/// imports from there: the extension module, and the modules generated next to it (uniffi's
+/// and cffi's bindings, which maturin may put into a package of their own). Those are the
+/// files under the extension's package directory written since the build started.
+fn written_into_sources(context: &BuildContext, build_started_ns: i128) -> Vec<PathBuf> {
     let layout = &context.project.project_layout;
-    let interpreter = context.python.interpreter.first()?;
-    let module = layout.python_module.as_ref()?;
-    let path = module.join(interpreter.get_library_name(&layout.extension_name));
-    path.is_file().then_some(path)
+    if layout.python_module.is_none() {
+        return Vec::new();
+    }
+    let mut files = BTreeSet::new();
+    collect_files(&layout.rust_module, &mut files);
+    files
+        .into_iter()
+        .filter(|path| {
+            fingerprint::FileStamp::of(path).is_ok_and(|stamp| stamp.mtime_ns >= build_started_ns)
+        })
+        .collect()
 }
