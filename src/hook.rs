@@ -29,6 +29,10 @@ pub fn pth_file(
         .map(|module| format!("{}, ", python_literal(module)))
         .collect();
     let shown_names = modules.join(", ");
+    let without_hook = match request {
+        BuildRequest::Editable { .. } => "install the project again with `-C import-hook=false`",
+        _ => "run `maturin develop` without --with-hook",
+    };
     // A broken or missing runtime costs one line on stderr, once per process (a venv's lib64
     // symlink makes site.py read its .pth files twice), and the package imports as last built.
     let code = format!(
@@ -36,8 +40,8 @@ pub fn pth_file(
          except Exception as error:\n    warned = sys.__dict__.setdefault(\"_maturin_import_hook_warned\", set())\n    \
          if {key} not in warned:\n        warned.add({key})\n        \
          sys.stderr.write(\"maturin_import_hook: not watching {shown} for changes (%s: %s); it \
-         imports as last built. Install this maturin in this environment, or run `maturin \
-         develop` without --with-hook\\n\" % (type(error).__name__, error))\n",
+         imports as last built. Install this maturin in this environment, or {without_hook}\\n\" \
+         % (type(error).__name__, error))\n",
         request = python_literal(&request_json),
         key = python_literal(&shown_names),
         shown = ascii_text(&shown_names),

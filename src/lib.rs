@@ -32,6 +32,7 @@
 //!   with the importing process.
 
 pub mod build_cache;
+pub mod build_options;
 pub mod cargo_child;
 pub mod develop;
 pub mod environment;

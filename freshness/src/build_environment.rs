@@ -16,6 +16,10 @@ const IGNORED: &[&str] = &[
     "MATURIN_IMPORT_HOOK_ENABLED",
     "MATURIN_IMPORT_HOOK_SHOW_WARNINGS",
     "MATURIN_HOOK_RUN_CARGO",
+    // where a PEP 517 frontend prepared the metadata, and the backend's arguments (recorded as
+    // the arguments of the build)
+    "MATURIN_PEP517_METADATA_DIR",
+    "MATURIN_PEP517_ARGS",
     "MATURIN_HOOK_CARGO_DIR",
     "MATURIN_HOOK_CARGO_PARENT",
     "MATURIN_HOOK_CARGO_COLOR",

@@ -20,6 +20,7 @@
 //! `maturin_import_hook._fast` links only this crate, so an up-to-date import loads a small
 //! library; `maturin-hook` (the CLI and `_native`) builds on it for full builds.
 
+pub mod adopt;
 pub mod atomic_write;
 pub mod build_environment;
 pub mod cache_location;

@@ -6,7 +6,7 @@ use crate::lock::ProjectLock;
 use crate::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
 use crate::replay;
 use crate::report::{BuildKind, BuildStart, Reporter};
-use crate::request::RequestId;
+use crate::request::{BuildRequest, RequestId};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,14 +56,18 @@ fn save_stamps(record: &BuildRecord, state_dir: &Path) {
     }
 }
 
-/// The import path: [`fresh_record`], else under the project lock, check again (another
-/// process may have built it meanwhile) and replay a Rust-only change. `force`: never fresh.
+/// The import path for `request` from `environment`: [`fresh_record`], else under the project
+/// lock, check again (another process may have built it meanwhile) and replay a Rust-only
+/// change; the first import after an editable install takes over the record of the backend's
+/// build (see [`crate::adopt`]). `force`: never fresh.
 pub fn refresh(
-    id: &RequestId,
+    request: &BuildRequest,
+    environment: &Path,
     lock_timeout: Option<Duration>,
     force: bool,
     reporter: &dyn Reporter,
 ) -> Result<Refreshed> {
+    let id = &request.id(environment)?;
     if !force {
         match fresh_record(id) {
             Some(Ok(_)) => return Ok(Refreshed::Fresh),
@@ -78,9 +82,16 @@ pub fn refresh(
     })?;
     let mut record = match BuildRecord::load(&id.state_dir, &id.environment) {
         Loaded::Nothing => {
+            if let BuildRequest::Editable { adopt, .. } = request {
+                let known = request.known(environment)?;
+                if let Some(record) = crate::adopt::adopt(adopt, environment, &known) {
+                    record.save(&id.state_dir)?;
+                    return Ok(Refreshed::Fresh);
+                }
+            }
             return Ok(Refreshed::NeedsFull {
                 reason: "it was not built for this environment yet".to_string(),
-            })
+            });
         }
         Loaded::OtherEnvironment(original) => {
             return Ok(Refreshed::NeedsFull {

@@ -23,6 +23,18 @@ pub enum BuildRequest {
         /// The project's Cargo.toml, as maturin resolved it.
         manifest_path: PathBuf,
     },
+    /// An editable install by a PEP 517 frontend (`pip install -e`, `uv sync`) through this
+    /// maturin's backend, with `import-hook` on: rebuilds as that build did.
+    Editable {
+        /// The `maturin pep517 build-wheel` arguments of that build.
+        args: Vec<String>,
+        /// The directory the build ran in.
+        cwd: PathBuf,
+        manifest_path: PathBuf,
+        /// What that build recorded, for the first import to take over instead of building
+        /// again (see [`crate::adopt`]).
+        adopt: PathBuf,
+    },
     /// The project importer of `maturin_import_hook.install()`.
     ProjectImporter {
         manifest_path: PathBuf,
@@ -81,6 +93,27 @@ impl BuildRequest {
                         &cache_location::project_dir(Some(manifest_path))?,
                     ),
                     key("hook", environment, &parts),
+                )
+            }
+            BuildRequest::Editable {
+                args,
+                cwd,
+                manifest_path,
+                adopt,
+            } => {
+                let root = cache_location::cache_root(environment, None);
+                let mut parts = vec![
+                    manifest_path.as_os_str(),
+                    cwd.as_os_str(),
+                    adopt.as_os_str(),
+                ];
+                parts.extend(args.iter().map(OsStr::new));
+                (
+                    cache_location::develop_state_dir(
+                        &root,
+                        &cache_location::project_dir(Some(manifest_path))?,
+                    ),
+                    key("editable", environment, &parts),
                 )
             }
             BuildRequest::ProjectImporter {

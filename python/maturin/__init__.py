@@ -77,6 +77,25 @@ def _user_args(config_settings: ConfigSettings) -> list[str]:
     return list(args)
 
 
+def _import_hook_wanted(config_settings: ConfigSettings) -> bool:
+    """Whether an editable build carries the import hook: the `import-hook` config setting
+    (`pip install -e . -C import-hook=true`, `uv sync -C import-hook=true`), else
+    `[tool.maturin] import-hook` in pyproject.toml; off by default."""
+    setting = (config_settings or {}).get("import-hook")
+    if setting is not None:
+        value = str(setting).strip().lower()
+        if value not in _BOOLEAN_WORDS:
+            raise ValueError(f"config setting import-hook={setting!r}: use true or false")
+        return _BOOLEAN_WORDS[value]
+    return bool(_tool_maturin_config().get("import-hook", False))
+
+
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "1", "yes", "on"), True),
+    **dict.fromkeys(("false", "0", "no", "off"), False),
+}
+
+
 def _interpreter() -> str:
     use_base = os.environ.get("MATURIN_PEP517_USE_BASE_PYTHON") in {"1", "true"}
     if use_base or _tool_maturin_config().get("use-base-python"):
@@ -140,6 +159,7 @@ def _build_wheel(
     editable: bool,
 ) -> str:
     options = _platform_args()
+    with_hook = editable and _import_hook_wanted(config_settings)
     if editable:
         options.append("--editable")
     options.extend(_user_args(config_settings))
@@ -152,7 +172,8 @@ def _build_wheel(
     if metadata_directory is not None:
         env = dict(env or os.environ)
         env["MATURIN_PEP517_METADATA_DIR"] = metadata_directory
-    wheel_path = _run_pep517_command(["build-wheel", *options], env)
+    hook = ["--with-hook"] if with_hook else []
+    wheel_path = _run_pep517_command(["build-wheel", *hook, *options], env)
     file_name = os.path.basename(wheel_path)
     shutil.copy2(wheel_path, os.path.join(wheel_directory, file_name))
     return file_name

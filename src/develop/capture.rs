@@ -3,8 +3,9 @@
 //! copied into the install, the files it installed and the plan to replay its cargo commands,
 //! as a [`BuildRecord`] of the light crate, which checks it later.
 
+use super::cargo_commands::{self, Installed};
+use super::cargo_paths;
 use super::install::{top_level_modules, Installation};
-use super::{cargo_commands, cargo_paths};
 use crate::cargo_child::CargoInDirectory;
 use anyhow::{anyhow, Result};
 use maturin::BuildContext;
@@ -23,7 +24,9 @@ pub struct Build<'a> {
     pub cargo_commands: &'a [String],
     /// How cargo was run, when it ran through the runtime's binary.
     pub cargo_in_directory: Option<&'a CargoInDirectory>,
-    pub installation: &'a Installation,
+    /// What this process installed; `None`: the wheel is installed by someone else (a PEP
+    /// 517 frontend), and an import records its files when it takes the record over.
+    pub installation: Option<&'a Installation>,
     /// Files checked like the manifests (a Python file searcher's list).
     pub extra_inputs: &'a [PathBuf],
     /// The directory cargo ran in: its configuration files are found from there.
@@ -68,25 +71,30 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
         })
         .collect::<Result<Vec<_>>>()?;
     let packaged = after_build(&packaged_files(context))?;
-    let installation = build.installation;
-    let import_files: Vec<PathBuf> = installation
-        .import_files
+    let (installed_imports, other_files) = match build.installation {
+        Some(installation) => (
+            installation.import_files.as_slice(),
+            installation.other_files.as_slice(),
+        ),
+        None => (&[][..], &[][..]),
+    };
+    let import_files: Vec<PathBuf> = installed_imports
         .iter()
         .cloned()
         .chain(written_into_sources(context, started))
         .collect();
     // every installed copy of an artifact is a destination of its replay (a binary is
     // installed into the scripts directory, outside what an import reads)
-    let installed: Vec<PathBuf> = import_files
-        .iter()
-        .chain(&installation.other_files)
-        .cloned()
-        .collect();
+    let installed: Vec<PathBuf> = import_files.iter().chain(other_files).cloned().collect();
+    let installed = match build.installation {
+        Some(_) => Installed::All(&installed),
+        None => Installed::Partly(&installed),
+    };
     let replay = cargo_commands::plan(
         context,
         build.cargo_commands,
         build.cargo_in_directory,
-        &installed,
+        installed,
         dep_info,
         excluded_roots,
     );
@@ -114,7 +122,7 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
         manifests,
         packaged,
         outputs: capture_all(&import_files)?,
-        installed_extras: capture_all(&installation.other_files)?,
+        installed_extras: capture_all(other_files)?,
         replay,
     }))
 }

@@ -74,16 +74,24 @@ pub fn capture<T>(build: impl FnOnce() -> T) -> (T, Vec<String>) {
     (result, commands)
 }
 
+/// What a build installed, as far as it knows.
+pub enum Installed<'a> {
+    /// Every installed file.
+    All(&'a [PathBuf]),
+    /// Some of them: the rest is installed by someone else later (a PEP 517 frontend), and
+    /// the destinations found there are added then (`maturin_hook_freshness::adopt`).
+    Partly(&'a [PathBuf]),
+}
+
 /// The plan to replay `commands` (as [`capture`] returned them for `context`'s build), or
 /// `None` when this build cannot be replayed: bindings generated from the compiled library
 /// (cffi, uniffi), stubs, PGO, universal2, or anything that does not look as expected.
-/// `installed` are the files the build installed; the copies of each artifact among them
-/// become its destinations.
+/// The copies of each artifact among `installed` become its destinations.
 pub fn plan(
     context: &BuildContext,
     commands: &[String],
     cargo_in_directory: Option<&CargoInDirectory>,
-    installed: &[PathBuf],
+    installed: Installed<'_>,
     dep_info: Vec<PathBuf>,
     excluded_roots: Vec<PathBuf>,
 ) -> Option<RebuildPlan> {
@@ -99,8 +107,12 @@ pub fn plan(
         tracing::debug!("no quick rebuild plan for this build");
         return None;
     }
+    let (files, complete) = match installed {
+        Installed::All(files) => (files, true),
+        Installed::Partly(files) => (files, false),
+    };
     let mut by_hash: HashMap<String, Vec<PathBuf>> = HashMap::new();
-    for file in installed {
+    for file in files {
         if let Ok(hash) = fingerprint::sha256_file(file) {
             by_hash.entry(hash).or_default().push(file.clone());
         }
@@ -119,9 +131,12 @@ pub fn plan(
             command.current_dir = std::env::current_dir().ok();
         }
         let artifact = cargo_paths::artifact(context, target);
-        let destinations = by_hash
-            .get(&fingerprint::sha256_file(&artifact).ok()?)?
-            .clone();
+        let destinations = match by_hash.get(&fingerprint::sha256_file(&artifact).ok()?) {
+            Some(copies) => copies.clone(),
+            // an artifact that was not installed cannot be replayed into place
+            None if complete => return None,
+            None => Vec::new(),
+        };
         steps.push(CargoStep {
             command,
             artifact,

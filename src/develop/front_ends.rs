@@ -2,6 +2,7 @@
 //! pipeline must run in full.
 
 use super::{parse_develop_args, DevelopRequest, HookInstall};
+use crate::build_options;
 use anyhow::{bail, Context, Result};
 use maturin_hook_freshness::project_discovery;
 use maturin_hook_freshness::record::Checking;
@@ -10,9 +11,9 @@ use std::path::Path;
 
 /// The develop of `build` into `environment` (`sys.prefix`). `.rs` files are built by
 /// [`crate::rs_file::build`], which generates their project first.
-pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
-    let state_dir = build.id(environment)?.state_dir;
-    let request = match build {
+pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
+    let state_dir = build_request.id(environment)?.state_dir;
+    let request = match build_request {
         BuildRequest::Hook {
             args,
             cwd,
@@ -33,11 +34,38 @@ pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<Devel
                 *pip = cwd.join(&*pip);
             }
             DevelopRequest {
-                hook: Some(HookInstall {
+                hook: Some(HookInstall::Develop {
                     args: args.clone(),
                     cwd: cwd.clone(),
                 }),
                 // where `maturin develop --with-hook` ran, as its replays do
+                cargo_dir: Some(cwd.clone()),
+                ..DevelopRequest::new(options, environment.to_path_buf())
+            }
+        }
+        BuildRequest::Editable {
+            args,
+            cwd,
+            manifest_path,
+            ..
+        } => {
+            let build = build_options::parse_build_wheel_args(args).with_context(|| {
+                "the build arguments an editable install recorded no longer parse; install it \
+                 again (`pip install -e .`, `uv sync`)"
+            })?;
+            let mut options = build_options::develop_options(&build);
+            options.cargo_options.manifest_path = Some(manifest_path.clone());
+            DevelopRequest {
+                // the interpreter the backend built for, while it exists (else the environment's)
+                python: build
+                    .build_options
+                    .python
+                    .interpreter
+                    .first()
+                    .filter(|python| python.is_file())
+                    .cloned(),
+                release_by_default: true,
+                hook: Some(HookInstall::Request(build_request.clone())),
                 cargo_dir: Some(cwd.clone()),
                 ..DevelopRequest::new(options, environment.to_path_buf())
             }
@@ -66,7 +94,7 @@ pub fn develop_request(build: &BuildRequest, environment: &Path) -> Result<Devel
     };
     Ok(DevelopRequest {
         state_dir: Some(state_dir),
-        request: Some(build.clone()),
+        request: Some(build_request.clone()),
         checking: Checking::Import,
         ..request
     })

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::build_cache::BuildCache;
 use crate::cargo_child::{self, CargoInDirectory};
+use crate::environment::environment_python;
 use anyhow::{bail, Context as _, Result};
 use maturin::{
     BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
@@ -78,7 +79,15 @@ pub fn run(
         ..DevelopOutcome::default()
     };
     let resolve_started = Instant::now();
-    let build = build_context(&request.options, context.python, &wheel_dir)?;
+    let mut build = build_context(&request.options, context.python, &wheel_dir)?;
+    if request.release_by_default {
+        // as a PEP 517 build: release unless a profile was chosen
+        build
+            .project
+            .cargo_options
+            .profile
+            .get_or_insert_with(|| "release".to_string());
+    }
     outcome.timings.resolve = resolve_started.elapsed();
     let metadata = &build.project.metadata24;
     outcome.project_name = Some(metadata.name.clone());
@@ -89,6 +98,7 @@ pub fn run(
         outcome.action = Some(DevelopAction::BuiltOnly);
         return Ok(outcome);
     }
+    let environment_python = environment_python(&request.environment);
     let compile_time = &mut outcome.timings.compile;
     let build_wheels = || build_wheels(&build, compile_time);
     let installation: Installation = match &request.install_target {
@@ -102,7 +112,7 @@ pub fn run(
             &build,
             install::Environment {
                 root: &request.environment,
-                python: context.python,
+                python: &environment_python,
                 cache: context.cache,
                 options: &request.options,
                 hook: request.hook.as_ref(),
@@ -119,7 +129,7 @@ pub fn run(
         build_started_ns,
         cargo_commands: &installation.cargo_commands,
         cargo_in_directory: cargo_in_directory.as_ref(),
-        installation: &installation,
+        installation: Some(&installation),
         extra_inputs: &request.extra_inputs,
         cargo_dir: &cargo_dir,
     })?;

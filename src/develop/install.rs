@@ -70,6 +70,7 @@ pub fn into_directory<'a>(
 /// The environment an install goes into.
 pub struct Environment<'a> {
     pub root: &'a Path,
+    /// Its interpreter (the build may be for another one: see `DevelopRequest::python`).
     pub python: &'a Path,
     pub cache: &'a BuildCache,
     pub options: &'a DevelopOptions,
@@ -107,10 +108,13 @@ pub fn into_environment<'a>(
     let hook_file = match environment.hook {
         Some(hook_install) => {
             hook::require_runtime(&[&facts.purelib, &facts.platlib], environment.root)?;
-            let request = BuildRequest::Hook {
-                args: hook_install.args.clone(),
-                cwd: hook_install.cwd.clone(),
-                manifest_path: hook::canonical_manifest(&context.project.manifest_path),
+            let request = match hook_install {
+                HookInstall::Develop { args, cwd } => BuildRequest::Hook {
+                    args: args.clone(),
+                    cwd: cwd.clone(),
+                    manifest_path: hook::canonical_manifest(&context.project.manifest_path),
+                },
+                HookInstall::Request(request) => request.clone(),
             };
             extra_requests.push(request.known(environment.root)?);
             Some(hook::pth_file(

@@ -12,6 +12,7 @@ mod cargo_commands;
 mod cargo_paths;
 mod decide;
 mod dependencies;
+pub mod editable;
 mod front_ends;
 mod full_build;
 mod install;
@@ -52,13 +53,14 @@ pub enum InstallTarget {
 /// write the project's files and point the options at its manifest.
 pub type Prepare = Box<dyn FnOnce(&mut DevelopOptions) -> Result<()> + Send>;
 
-/// `--with-hook`: install the import hook's finder with the project.
+/// The import hook's finder, installed with the project (see [`crate::hook`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookInstall {
-    /// The develop arguments every rebuild uses (without `--with-hook`).
-    pub args: Vec<String>,
-    /// The directory develop runs in (relative paths in `args` are relative to it).
-    pub cwd: PathBuf,
+pub enum HookInstall {
+    /// `maturin develop --with-hook`: its arguments (without `--with-hook`), the settings every
+    /// rebuild uses, and the directory it runs in (relative paths in them are relative to it).
+    Develop { args: Vec<String>, cwd: PathBuf },
+    /// The finder of an earlier install, rebuilding as it was asked to (an editable install's).
+    Request(BuildRequest),
 }
 
 /// What to develop, how, and where.
@@ -79,8 +81,12 @@ pub struct DevelopRequest {
     pub lock_timeout: Option<Duration>,
     /// Where the build goes (default: the environment).
     pub install_target: InstallTarget,
-    /// The interpreter to build for (default: the environment's `bin/python`).
+    /// The interpreter to build for (default: the environment's `bin/python`; an editable
+    /// install carrying the hook builds for the base interpreter, as its backend build did).
     pub python: Option<PathBuf>,
+    /// Build in release mode unless a profile was chosen (on the command line or in
+    /// pyproject.toml), as PEP 517 builds do.
+    pub release_by_default: bool,
     /// Build even when nothing changed (and write the outputs anew).
     pub force_rebuild: bool,
     /// Called when a build is due (see [`Prepare`]).
@@ -112,6 +118,7 @@ impl DevelopRequest {
             lock_timeout: None,
             install_target: InstallTarget::Environment,
             python: None,
+            release_by_default: false,
             force_rebuild: false,
             prepare: None,
             build_dir: None,
@@ -226,12 +233,13 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
     };
     request.extra_inputs.sort();
     request.extra_inputs.dedup();
-    let settings = settings::fingerprint(
-        &request.options,
-        &python,
-        request.hook.is_some(),
-        &request.extra_inputs,
-    );
+    let settings = settings::fingerprint(&settings::Fingerprinted {
+        options: &request.options,
+        python: &python,
+        with_hook: request.hook.is_some(),
+        release_by_default: request.release_by_default,
+        extra_inputs: &request.extra_inputs,
+    });
 
     let mut waited = false;
     let _lock = ProjectLock::acquire(&state_dir, request.lock_timeout, |lock| {

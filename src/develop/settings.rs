@@ -20,14 +20,26 @@ pub fn parse_develop_args(args: &[String]) -> Result<DevelopOptions> {
     Ok(parsed.options)
 }
 
+/// What goes into [`fingerprint`].
+pub struct Fingerprinted<'a> {
+    pub options: &'a DevelopOptions,
+    /// The interpreter the build is for.
+    pub python: &'a Path,
+    pub with_hook: bool,
+    pub release_by_default: bool,
+    pub extra_inputs: &'a [PathBuf],
+}
+
 /// The fingerprint of the settings that decide what a build produces, besides file contents
 /// and the environment variables (which the record keeps on its own).
-pub fn fingerprint(
-    options: &DevelopOptions,
-    python: &Path,
-    with_hook: bool,
-    extra_inputs: &[PathBuf],
-) -> String {
+pub fn fingerprint(settings: &Fingerprinted<'_>) -> String {
+    let Fingerprinted {
+        options,
+        python,
+        with_hook,
+        release_by_default,
+        extra_inputs,
+    } = settings;
     // Destructured so that a new upstream option cannot be forgotten here.
     let DevelopOptions {
         bindings,
@@ -52,7 +64,7 @@ pub fn fingerprint(
     cargo.quiet = false;
     cargo.color = None;
     let key = format!(
-        "maturin-hook {}\npython {}\nhook {with_hook}\n{cargo:?}\n\
+        "maturin-hook {}\npython {}\nhook {with_hook}\nrelease by default {release_by_default}\n{cargo:?}\n\
          {bindings:?} {release} {strip} {pgo} {extras:?} {group:?} {compression:?} {generate_stubs}\n\
          {extra_inputs:?}\n",
         crate::version::VERSION,
@@ -70,7 +82,13 @@ mod tests {
         let python = Path::new("/venv/bin/python");
         let print = |args: &[&str]| {
             let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-            fingerprint(&parse_develop_args(&args).unwrap(), python, false, &[])
+            fingerprint(&Fingerprinted {
+                options: &parse_develop_args(&args).unwrap(),
+                python,
+                with_hook: false,
+                release_by_default: false,
+                extra_inputs: &[],
+            })
         };
         assert_eq!(print(&[]), print(&["-v", "--color", "always", "-q"]));
         assert_ne!(print(&[]), print(&["--release"]));

@@ -134,6 +134,18 @@ fn project_status(
                 .unwrap_or(manifest_path)
                 .to_path_buf(),
         ),
+        BuildRequest::Editable {
+            args,
+            manifest_path,
+            ..
+        } => (
+            "editable install with the hook",
+            args.clone(),
+            manifest_path
+                .parent()
+                .unwrap_or(manifest_path)
+                .to_path_buf(),
+        ),
         BuildRequest::ProjectImporter {
             args,
             manifest_path,

@@ -734,3 +734,60 @@ impl RealFile {
 // The install tests use Unix launchers and modes.
 #[cfg(all(test, unix))]
 mod tests;
+
+/// Adds `files` (name, content) at the root of the wheel at `wheel` and lists them in its
+/// RECORD, rewriting the archive (atomically). The import hook's `.pth` goes into an editable
+/// wheel this way, so that the frontend that installs the wheel installs and uninstalls it.
+pub fn add_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    use std::io::Write;
+    let read = Wheel::read(wheel)?;
+    let record_name = format!("{}/RECORD", read.dist_info);
+    let source = fs::File::open(wheel)
+        .map_err(|err| anyhow!("cannot open wheel {}: {err}", wheel.display()))?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(source))?;
+    let dir = wheel.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let mut writer = zip::ZipWriter::new(temporary.as_file_mut());
+    let mut rows = Vec::new();
+    for index in 0..archive.len() {
+        let entry = archive.by_index_raw(index)?;
+        if entry.name()? == record_name.as_str() {
+            continue;
+        }
+        writer.raw_copy_file(entry)?;
+    }
+    for file in &read.files {
+        if file.name != record_name {
+            rows.push(RecordRow {
+                path: file.name.clone(),
+                hash: file.hash.clone(),
+                size: file.content.len().to_string(),
+            });
+        }
+    }
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o644);
+    for (name, content) in files {
+        writer.start_file(name.as_str(), options)?;
+        writer.write_all(content)?;
+        rows.push(RecordRow {
+            path: name.clone(),
+            hash: record::hash(content),
+            size: content.len().to_string(),
+        });
+    }
+    rows.push(RecordRow {
+        path: record_name.clone(),
+        hash: String::new(),
+        size: String::new(),
+    });
+    writer.start_file(record_name.as_str(), options)?;
+    writer.write_all(record::render(&rows).as_bytes())?;
+    writer.finish()?;
+    temporary
+        .persist(wheel)
+        .with_context(|| format!("cannot replace {}", wheel.display()))?;
+    Ok(())
+}

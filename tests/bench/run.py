@@ -1,6 +1,7 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
-    scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH] [--only develop|hook|importer]
+    scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH]
+                  [--only develop|hook|importer|editable]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -26,6 +27,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 import develop
+import editable
 import hook
 import importer
 import report
@@ -42,7 +44,12 @@ from common import (
 )
 from support import REPO_ROOT, TEST_WHEEL_DIR, UPSTREAM_VERSION, CommandFailed, run
 
-SCENARIOS: dict[str, ModuleType] = {"develop": develop, "hook": hook, "importer": importer}
+SCENARIOS: dict[str, ModuleType] = {
+    "develop": develop,
+    "hook": hook,
+    "importer": importer,
+    "editable": editable,
+}
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
 OURS_VENV = REPO_ROOT / "target" / "bench-ours-venv"

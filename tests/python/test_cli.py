@@ -55,6 +55,7 @@ IMPORT_HOOK_COMMANDS = [
     ["import-hook", "cache", "info"],
     ["import-hook", "cache", "clear"],
     ["import-hook", "version"],
+    ["import-hook", "status"],
 ]
 
 
@@ -98,6 +99,8 @@ def help_flags(binary: Path, command: list[str]) -> set[str]:
 OUR_EXTRA_FLAGS = {
     "develop": {"--upstream-install", "--with-hook"},
     "dev": {"--upstream-install", "--with-hook"},
+    "new": {"--with-hook"},
+    "init": {"--with-hook"},
 }
 
 

@@ -100,11 +100,12 @@ fn refresh(
     lock_timeout_seconds: Option<f64>,
     force: bool,
 ) -> PyResult<(&'static str, Option<OsString>)> {
-    let id = request_id(request, environment)?;
+    let request: BuildRequest = serde_json::from_str(request)
+        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
     let timeout = lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
     let reporter = PyReporter(reporter);
     let refreshed = py
-        .detach(|| run_refresh(&id, timeout, force, &reporter))
+        .detach(|| run_refresh(&request, &environment, timeout, force, &reporter))
         .map_err(to_python_error)?;
     Ok(match refreshed {
         Refreshed::Fresh => ("fresh", None),

@@ -8,6 +8,7 @@
 use cargo_options::heading;
 use clap::{Args, Parser, Subcommand};
 use maturin::{BuildOptions, CargoOptions, DevelopOptions, PythonOptions, TargetTriple};
+use maturin_hook::build_options::{BuildWheelOptions, PgoOption, StripOption};
 use maturin_hook::import_hook_cli::ImportHookCommand;
 use maturin_hook::version::LONG_VERSION;
 use std::path::PathBuf;
@@ -58,33 +59,14 @@ pub struct DevelopCommand {
 #[path = "cli_parity.rs"]
 mod cli_parity;
 
-/// `--strip`, which upstream shares between `build` and the pep517 commands.
+/// `--with-hook` of `new` and `init`.
 #[derive(Debug, Args, Clone, Copy)]
-pub struct StripOption {
-    /// Strip the library for minimum file size.
-    /// Can be set to `true` or `false`, or used as a flag (`--strip` implies `true`).
-    #[arg(
-        long,
-        env = "MATURIN_STRIP",
-        default_missing_value = "true",
-        num_args = 0..=1,
-        require_equals = false
-    )]
-    pub strip: Option<bool>,
-}
-
-/// `--pgo`, shared by `build`, `publish` and the pep517 build commands.
-#[derive(Debug, Args, Clone, Copy)]
-pub struct PgoOption {
-    /// Build with Profile-Guided Optimization (PGO).
-    ///
-    /// Requires `pgo-command` to be set in `[tool.maturin]` in pyproject.toml.
-    /// This performs a three-phase build: instrumented build, profile training,
-    /// and optimized rebuild.
-    ///
-    /// Can also be enabled via the MATURIN_PGO environment variable.
-    #[arg(long, env = "MATURIN_PGO", value_parser = clap::builder::FalseyValueParser::new())]
-    pub pgo: bool,
+pub struct ImportHookOption {
+    /// Opt the project into editable installs that carry the import hook
+    /// (`[tool.maturin] import-hook = true`): `pip install -e .` and `uv sync` then give an
+    /// install that rebuilds on import, as `maturin develop --with-hook` does
+    #[arg(long)]
+    pub with_hook: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +142,8 @@ pub enum Command {
         path: Option<String>,
         #[command(flatten)]
         options: maturin::GenerateProjectOptions,
+        #[command(flatten)]
+        hook: ImportHookOption,
     },
     /// Create a new cargo project
     #[cfg(feature = "scaffolding")]
@@ -169,6 +153,8 @@ pub enum Command {
         path: String,
         #[command(flatten)]
         options: maturin::GenerateProjectOptions,
+        #[command(flatten)]
+        hook: ImportHookOption,
     },
     #[cfg(feature = "scaffolding")]
     #[command(name = "generate-ci")]
@@ -241,17 +227,7 @@ pub enum Pep517Command {
     },
     /// Implementation of build_wheel
     #[command(name = "build-wheel")]
-    BuildWheel {
-        #[command(flatten)]
-        build_options: BuildOptions,
-        #[command(flatten)]
-        strip: StripOption,
-        #[command(flatten)]
-        pgo: PgoOption,
-        /// Build editable wheels
-        #[arg(long)]
-        editable: bool,
-    },
+    BuildWheel(BuildWheelOptions),
     /// The implementation of build_sdist
     #[command(name = "write-sdist")]
     WriteSDist {

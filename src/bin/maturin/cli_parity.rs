@@ -91,7 +91,11 @@ fn pep517_flags_follow_build_options() {
     let build = flags_of::<BuildOptions>();
     assert_flags(
         &["pep517", "build-wheel"],
-        with(build.clone(), &["--strip", "--pgo", "--editable"]),
+        // ours: --with-hook (hidden), an editable wheel that carries the import hook
+        with(
+            build.clone(),
+            &["--strip", "--pgo", "--editable", "--with-hook"],
+        ),
     );
     assert_flags(
         &["pep517", "write-dist-info"],
@@ -118,8 +122,9 @@ fn sdist_and_list_python_flags() {
 #[test]
 fn scaffolding_flags_are_generate_project_options() {
     let options = flags_of::<maturin::GenerateProjectOptions>();
-    assert_flags(&["new"], with(options.clone(), &["<path>"]));
-    assert_flags(&["init"], with(options, &["<path>"]));
+    // ours: --with-hook (the project opts into editable installs that carry the import hook)
+    assert_flags(&["new"], with(options.clone(), &["<path>", "--with-hook"]));
+    assert_flags(&["init"], with(options, &["<path>", "--with-hook"]));
     assert_flags(&["generate-ci"], flags_of::<maturin::ci::GenerateCI>());
 }
 

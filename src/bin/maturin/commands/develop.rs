@@ -9,7 +9,7 @@ use maturin_hook::environment::Environment;
 pub fn develop(command: DevelopCommand) -> Result<()> {
     let environment = Environment::find_from_cwd()?;
     let hook = match command.with_hook {
-        true => Some(HookInstall {
+        true => Some(HookInstall::Develop {
             args: develop_arguments(),
             cwd: std::env::current_dir().context("Failed to detect the current directory")?,
         }),
@@ -37,13 +37,13 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         }
         _ => {}
     }
-    if let Some(hook) = hook {
+    if let Some(HookInstall::Develop { args, .. }) = hook {
         if !matches!(outcome.action(), DevelopAction::UpstreamInstall) {
             let modules = outcome.modules.join("`, `");
-            let settings = if hook.args.is_empty() {
+            let settings = if args.is_empty() {
                 "the default settings".to_string()
             } else {
-                format!("the settings `{}`", hook.args.join(" "))
+                format!("the settings `{}`", args.join(" "))
             };
             eprintln!(
                 "🪝 Import hook installed: `import {modules}` rebuilds it first when a Rust input \

@@ -4,6 +4,8 @@
 pub mod build;
 pub mod develop;
 pub mod generate_stubs;
+#[cfg(feature = "scaffolding")]
+pub mod new;
 pub mod pep517;
 #[cfg(feature = "upload")]
 pub mod publish;
@@ -36,9 +38,27 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Develop(command) => develop::develop(command),
         Command::SDist { manifest_path, out } => sdist::sdist(manifest_path, out),
         #[cfg(feature = "scaffolding")]
-        Command::InitProject { path, options } => maturin::init_project(path, options),
+        Command::InitProject {
+            path,
+            options,
+            hook,
+        } => {
+            let dir = path
+                .clone()
+                .map_or_else(std::env::current_dir, |path| Ok(path.into()))?;
+            maturin::init_project(path, options)?;
+            new::opt_into_the_hook(&dir, hook.with_hook)
+        }
         #[cfg(feature = "scaffolding")]
-        Command::NewProject { path, options } => maturin::new_project(path, options),
+        Command::NewProject {
+            path,
+            options,
+            hook,
+        } => {
+            let dir = std::path::PathBuf::from(&path);
+            maturin::new_project(path, options)?;
+            new::opt_into_the_hook(&dir, hook.with_hook)
+        }
         #[cfg(feature = "scaffolding")]
         Command::GenerateCI(generate_ci) => generate_ci.execute(),
         #[cfg(feature = "upload")]

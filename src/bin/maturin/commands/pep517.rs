@@ -35,30 +35,36 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
             writer.finish()?;
             println!("{}", dist_info_dir.display());
         }
-        Pep517Command::BuildWheel {
-            mut build_options,
-            strip,
-            pgo,
-            editable,
-        } => {
-            keep_single_interpreter(&mut build_options, "build-wheel")?;
-            let mut context = build_options
+        Pep517Command::BuildWheel(mut options) => {
+            keep_single_interpreter(&mut options.build_options, "build-wheel")?;
+            let mut context = options
+                .build_options
+                .clone()
                 .into_build_context()
-                .strip(strip.strip)
-                .editable(editable)
-                .pgo(pgo.pgo)
+                .strip(options.strip.strip)
+                .editable(options.editable)
+                .pgo(options.pgo.pgo)
                 .build()?;
             default_to_release(&mut context);
-            let wheels = BuildOrchestrator::new(&context).build_wheels()?;
-            let [wheel] = wheels.as_slice() else {
-                let paths: Vec<_> = wheels
-                    .iter()
-                    .map(|w| w.path.display().to_string())
-                    .collect();
-                bail!(
-                    "expected exactly one wheel to be built, got {}: {paths:?}",
-                    wheels.len()
-                );
+            let wheel = if options.with_hook {
+                maturin_hook::develop::editable::build_wheel(
+                    &context,
+                    &options,
+                    &build_wheel_args(),
+                )?
+            } else {
+                let wheels = BuildOrchestrator::new(&context).build_wheels()?;
+                let [wheel] = wheels.as_slice() else {
+                    let paths: Vec<_> = wheels
+                        .iter()
+                        .map(|w| w.path.display().to_string())
+                        .collect();
+                    bail!(
+                        "expected exactly one wheel to be built, got {}: {paths:?}",
+                        wheels.len()
+                    );
+                };
+                wheel.clone()
             };
             let path = wheel.path.to_str().with_context(|| {
                 format!("wheel path is not valid UTF-8: {}", wheel.path.display())
@@ -81,6 +87,21 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The arguments after `build-wheel`, as the backend gave them (the hook's rebuilds parse them
+/// again).
+fn build_wheel_args() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let start = args
+        .iter()
+        .position(|arg| arg == "build-wheel")
+        .map_or(args.len(), |index| index + 1);
+    args[start..]
+        .iter()
+        .filter(|arg| *arg != "--with-hook")
+        .cloned()
+        .collect()
 }
 
 /// PEP 517 builds are release builds unless a profile was chosen.
