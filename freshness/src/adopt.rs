@@ -6,7 +6,8 @@
 //! build again.
 
 use crate::fingerprint::{sha256_file, InputRecord};
-use crate::record::{BuildRecord, Checking, KnownRequest, Verdict};
+use crate::record::{BuildRecord, Checking, Verdict};
+use crate::request::KnownRequest;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

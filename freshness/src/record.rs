@@ -6,7 +6,7 @@
 use crate::build_environment::BuildEnvironment;
 use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
 use crate::replay::{RebuildPlan, Replayed};
-use crate::request::BuildRequest;
+use crate::request::KnownRequest;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -57,13 +57,6 @@ pub struct BuildRecord {
     /// [`crate::request::RequestId`]): the light check of an import trusts the record for
     /// those without resolving the settings; `status` shows who builds the project how.
     pub requests: Vec<KnownRequest>,
-}
-
-/// A request whose build a record holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KnownRequest {
-    pub key: String,
-    pub request: BuildRequest,
 }
 
 /// What a check covers besides the inputs every check compares.
@@ -316,6 +309,7 @@ pub fn extension_module(outputs: &[PathBuf], module: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use crate::fingerprint::filesystem_now;
+    use crate::request::BuildRequest;
     use std::fs;
 
     /// A project with one source, one manifest, one installed module and one script.

@@ -58,6 +58,13 @@ pub enum BuildRequest {
     },
 }
 
+/// A request whose build a record holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownRequest {
+    pub key: String,
+    pub request: BuildRequest,
+}
+
 /// Where a request's build record is, and the key that names the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId {
@@ -69,8 +76,8 @@ pub struct RequestId {
 
 impl BuildRequest {
     /// This request as a record knows it, for `environment`.
-    pub fn known(&self, environment: &Path) -> Result<crate::record::KnownRequest> {
-        Ok(crate::record::KnownRequest {
+    pub fn known(&self, environment: &Path) -> Result<KnownRequest> {
+        Ok(KnownRequest {
             key: self.id(environment)?.key,
             request: self.clone(),
         })

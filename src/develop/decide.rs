@@ -3,7 +3,8 @@
 //! is a full develop needed, and why.
 
 use maturin_hook_freshness::fingerprint::Change;
-use maturin_hook_freshness::record::{BuildRecord, Checking, KnownRequest, Loaded, Scope, Verdict};
+use maturin_hook_freshness::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
+use maturin_hook_freshness::request::KnownRequest;
 use std::path::PathBuf;
 
 /// What the pipeline does next.

@@ -14,8 +14,8 @@ use maturin::{
     OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
 use maturin_hook_freshness::fingerprint;
-use maturin_hook_freshness::record::KnownRequest;
 use maturin_hook_freshness::report::{self, BuildKind, BuildStart, Reporter};
+use maturin_hook_freshness::request::KnownRequest;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -9,9 +9,9 @@ use crate::interpreter;
 use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
 use anyhow::{anyhow, Context, Result};
 use maturin::{BuildContext, BuiltWheel, DevelopOptions};
-use maturin_hook_freshness::record::KnownRequest;
 use maturin_hook_freshness::report::Reporter;
 use maturin_hook_freshness::request::BuildRequest;
+use maturin_hook_freshness::request::KnownRequest;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
