@@ -42,6 +42,7 @@ pub mod interpreter;
 pub mod rs_file;
 pub mod site_customize;
 pub mod version;
+pub mod watch;
 pub mod wheel_install;
 
 pub use maturin;

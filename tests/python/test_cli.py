@@ -97,8 +97,8 @@ def help_flags(binary: Path, command: list[str]) -> set[str]:
 
 # Flags we add to upstream commands (documented in the README).
 OUR_EXTRA_FLAGS = {
-    "develop": {"--upstream-install", "--with-hook"},
-    "dev": {"--upstream-install", "--with-hook"},
+    "develop": {"--upstream-install", "--with-hook", "--watch"},
+    "dev": {"--upstream-install", "--with-hook", "--watch"},
     "new": {"--with-hook"},
     "init": {"--with-hook"},
 }

@@ -53,6 +53,11 @@ pub struct DevelopCommand {
     /// this flag removes the hook again.
     #[arg(long)]
     pub with_hook: bool,
+    /// Keep running after the develop and bring the install up to date whenever an input of the
+    /// build changes (the files cargo read, manifests, pyproject.toml, cargo configuration), as
+    /// an import with the hook would: the next import finds it built. Ctrl-C stops.
+    #[arg(long, conflicts_with = "upstream_install")]
+    pub watch: bool,
 }
 
 #[cfg(test)]

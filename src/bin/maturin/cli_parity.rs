@@ -72,7 +72,7 @@ fn develop_flags_are_develop_options_plus_ours() {
         &["develop"],
         with(
             flags_of::<DevelopOptions>(),
-            &["--upstream-install", "--with-hook"],
+            &["--upstream-install", "--with-hook", "--watch"],
         ),
     );
 }

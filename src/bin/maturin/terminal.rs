@@ -1,7 +1,9 @@
 //! How the command line shows what a build reports: its own lines on stderr, cargo's output
 //! straight on the terminal (with cargo's colours and progress bar), as upstream maturin does.
 
+use maturin_hook::develop::DevelopOutcome;
 use maturin_hook::freshness::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook::watch::WatchReporter;
 use std::path::Path;
 
 pub struct TerminalReporter;
@@ -28,5 +30,27 @@ impl Reporter for TerminalReporter {
 
     fn warning(&self, message: &str) {
         eprintln!("⚠️  Warning: {message}");
+    }
+}
+
+impl WatchReporter for TerminalReporter {
+    fn watching(&self, project: &str, inputs: usize) {
+        eprintln!("👀 Watching the {inputs} inputs of {project} for changes (Ctrl-C to stop)");
+    }
+
+    fn rebuilt(&self, outcome: &DevelopOutcome) {
+        let name = outcome.project_name.as_deref().unwrap_or("project");
+        let reason = outcome.reason.as_deref().unwrap_or("an input changed");
+        eprintln!(
+            "✅ Rebuilt {name} in {:.2}s: {reason}",
+            outcome.timings.total.as_secs_f64()
+        );
+    }
+
+    fn failed(&self, error: &anyhow::Error) {
+        eprintln!("💥 The build failed; the last good build stays installed. Watching for the next change.");
+        for cause in error.chain() {
+            eprintln!("  Caused by: {cause}");
+        }
     }
 }

@@ -3,26 +3,57 @@
 use crate::cli::DevelopCommand;
 use crate::terminal::TerminalReporter;
 use anyhow::{Context, Result};
-use maturin_hook::develop::{develop as run_pipeline, DevelopAction, DevelopRequest, HookInstall};
+use maturin_hook::develop::{
+    develop as run_pipeline, parse_develop_args, DevelopAction, DevelopOutcome, DevelopRequest,
+    HookInstall,
+};
 use maturin_hook::environment::Environment;
+use maturin_hook::watch::{watch, WatchControl};
+use std::sync::Arc;
 
 pub fn develop(command: DevelopCommand) -> Result<()> {
     let environment = Environment::find_from_cwd()?;
+    let args = develop_arguments();
     let hook = match command.with_hook {
         true => Some(HookInstall::Develop {
-            args: develop_arguments(),
+            args: args.clone(),
             cwd: std::env::current_dir().context("Failed to detect the current directory")?,
         }),
         false => None,
     };
-    let outcome = run_pipeline(
-        DevelopRequest {
-            upstream_install: command.upstream_install,
-            hook: hook.clone(),
-            ..DevelopRequest::new(command.options, environment.root)
-        },
-        &TerminalReporter,
-    )?;
+    let request = |options| DevelopRequest {
+        upstream_install: command.upstream_install,
+        hook: hook.clone(),
+        ..DevelopRequest::new(options, environment.root.clone())
+    };
+    let outcome = run_pipeline(request(command.options), &TerminalReporter)?;
+    report(&outcome, hook.as_ref());
+    if command.watch {
+        let control = Arc::new(WatchControl::default());
+        let handler_control = Arc::clone(&control);
+        ctrlc::set_handler(move || {
+            // a build in progress stops now: its cargo gets the signal of the parent's death,
+            // and every file it writes is renamed into place, so nothing is left half-written
+            if handler_control.is_building() {
+                eprintln!("\n👋 Stopped watching (the build in progress was interrupted)");
+                std::process::exit(130);
+            }
+            handler_control.stop();
+        })
+        .context("cannot handle Ctrl-C")?;
+        watch(
+            &outcome,
+            &|| Ok(request(parse_develop_args(&args)?)),
+            &TerminalReporter,
+            &control,
+        )?;
+        eprintln!("\n👋 Stopped watching");
+    }
+    Ok(())
+}
+
+/// What a develop on the command line says when it is done.
+fn report(outcome: &DevelopOutcome, hook: Option<&HookInstall>) {
     let name = outcome.project_name.as_deref().unwrap_or("project");
     let version = outcome.version.as_deref().unwrap_or("?");
     match outcome.action() {
@@ -53,11 +84,10 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         }
     }
     tracing::debug!("develop: {outcome:?}");
-    Ok(())
 }
 
-/// The arguments given after `develop` (or its alias `dev`), minus `--with-hook`: the settings
-/// the import hook rebuilds with.
+/// The arguments given after `develop` (or its alias `dev`), minus `--with-hook` and `--watch`:
+/// the settings the import hook, and the watcher, rebuild with.
 fn develop_arguments() -> Vec<String> {
     let args: Vec<String> = std::env::args().collect();
     let start = args
@@ -67,7 +97,7 @@ fn develop_arguments() -> Vec<String> {
         .map_or(args.len(), |index| index + 2);
     args[start..]
         .iter()
-        .filter(|arg| *arg != "--with-hook")
+        .filter(|arg| *arg != "--with-hook" && *arg != "--watch")
         .cloned()
         .collect()
 }
