@@ -12,7 +12,7 @@
 use anyhow::{bail, Context, Result};
 use maturin_hook_freshness::dist_info;
 use maturin_hook_freshness::request::BuildRequest;
-use std::fmt::Write;
+use crate::pth::{python_literal, read_python_literal};
 use std::path::{Path, PathBuf};
 
 /// The `.pth` file (name, content) that watches `modules` of the distribution
@@ -54,27 +54,6 @@ pub fn pth_file(
     ))
 }
 
-/// `text` as a Python string literal of printable ASCII characters only.
-pub fn python_literal(text: &str) -> String {
-    let mut literal = String::with_capacity(text.len() + 2);
-    literal.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => literal.push_str("\\\""),
-            '\\' => literal.push_str("\\\\"),
-            '\n' => literal.push_str("\\n"),
-            '\r' => literal.push_str("\\r"),
-            '\t' => literal.push_str("\\t"),
-            ' '..='~' => literal.push(c),
-            c if u32::from(c) <= 0xff => write!(literal, "\\x{:02x}", u32::from(c)).unwrap(),
-            c if u32::from(c) <= 0xffff => write!(literal, "\\u{:04x}", u32::from(c)).unwrap(),
-            c => write!(literal, "\\U{:08x}", u32::from(c)).unwrap(),
-        }
-    }
-    literal.push('"');
-    literal
-}
-
 /// The module names and the request of a `.pth` line that [`pth_file`] wrote, `None` for any
 /// other line.
 pub fn read_pth(line: &str) -> Option<(Vec<String>, BuildRequest)> {
@@ -88,39 +67,6 @@ pub fn read_pth(line: &str) -> Option<(Vec<String>, BuildRequest)> {
     }
     let (request, _) = read_python_literal(rest.strip_prefix("), ")?)?;
     Some((names, serde_json::from_str(&request).ok()?))
-}
-
-/// The string of a literal that [`python_literal`] made, at the start of `text`, and what
-/// follows it.
-fn read_python_literal(text: &str) -> Option<(String, &str)> {
-    let body = text.strip_prefix('"')?;
-    let mut value = String::new();
-    let mut chars = body.char_indices();
-    while let Some((index, c)) = chars.next() {
-        match c {
-            '"' => return Some((value, &body[index + 1..])),
-            '\\' => {
-                let (_, escaped) = chars.next()?;
-                let mut hex = |digits: usize| {
-                    let code: String = (0..digits)
-                        .filter_map(|_| chars.next().map(|(_, c)| c))
-                        .collect();
-                    char::from_u32(u32::from_str_radix(&code, 16).ok()?)
-                };
-                value.push(match escaped {
-                    'n' => '\n',
-                    'r' => '\r',
-                    't' => '\t',
-                    'x' => hex(2)?,
-                    'u' => hex(4)?,
-                    'U' => hex(8)?,
-                    other => other,
-                });
-            }
-            c => value.push(c),
-        }
-    }
-    None
 }
 
 /// `text` with what is not printable ASCII replaced, for a message inside a literal.

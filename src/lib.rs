@@ -39,6 +39,7 @@ pub mod environment;
 pub mod hook;
 pub mod import_hook_cli;
 pub mod interpreter;
+pub mod pth;
 pub mod rs_file;
 pub mod site_customize;
 pub mod version;

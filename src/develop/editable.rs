@@ -47,6 +47,7 @@ pub fn build_wheel(
         [wheel] => wheel.clone(),
         other => bail!("expected exactly one editable wheel, got {}", other.len()),
     };
+    wheel_install::make_pth_files_ascii(&wheel.path)?;
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
     let request = BuildRequest::Editable {
         args: args.to_vec(),
@@ -59,7 +60,7 @@ pub fn build_wheel(
         &top_level_modules(context),
         &request,
     )?;
-    wheel_install::add_root_files(&wheel.path, &[(pth_name, pth)])?;
+    wheel_install::put_root_files(&wheel.path, &[(pth_name, pth)])?;
 
     let mut develop = develop_options(options);
     develop.cargo_options.manifest_path = Some(manifest_path);

@@ -446,6 +446,18 @@ fn plan_files<'w>(
                     },
                 },
             ),
+            _ if rel.len() == 1 && rel[0].ends_with(".pth") => {
+                payload.push(match crate::pth::ascii_pth(&file.content) {
+                    Some(content) => Planned::owned(dest, content, mode, false),
+                    None => Planned {
+                        dest,
+                        content: Cow::Borrowed(&file.content),
+                        hash: file.hash.clone(),
+                        mode,
+                        in_dist_info: false,
+                    },
+                })
+            }
             _ => payload.push(Planned {
                 dest,
                 content: Cow::Borrowed(&file.content),
@@ -735,10 +747,28 @@ impl RealFile {
 #[cfg(all(test, unix))]
 mod tests;
 
-/// Adds `files` (name, content) at the root of the wheel at `wheel` and lists them in its
-/// RECORD, rewriting the archive (atomically). The import hook's `.pth` goes into an editable
-/// wheel this way, so that the frontend that installs the wheel installs and uninstalls it.
-pub fn add_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+/// Makes the `.pth` files at the root of the wheel at `wheel` pure ASCII (see
+/// [`crate::pth`]): an editable wheel's `.pth` names the project's directory, and the frontend
+/// that installs it copies it as it is.
+pub fn make_pth_files_ascii(wheel: &Path) -> Result<()> {
+    let read = Wheel::read(wheel)?;
+    let rewritten: Vec<(String, Vec<u8>)> = read
+        .files
+        .iter()
+        .filter(|file| !file.name.contains('/') && file.name.ends_with(".pth"))
+        .filter_map(|file| Some((file.name.clone(), crate::pth::ascii_pth(&file.content)?)))
+        .collect();
+    if rewritten.is_empty() {
+        return Ok(());
+    }
+    put_root_files(wheel, &rewritten)
+}
+
+/// Puts `files` (name, content) at the root of the wheel at `wheel`, in place of files of the
+/// same name, and lists them in its RECORD, rewriting the archive (atomically). The import
+/// hook's `.pth` goes into an editable wheel this way, so that the frontend that installs the
+/// wheel installs and uninstalls it.
+pub fn put_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     use std::io::Write;
     let read = Wheel::read(wheel)?;
     let record_name = format!("{}/RECORD", read.dist_info);
@@ -750,15 +780,17 @@ pub fn add_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         .with_context(|| format!("cannot write into {}", dir.display()))?;
     let mut writer = zip::ZipWriter::new(temporary.as_file_mut());
     let mut rows = Vec::new();
+    let replaced = |name: &str| files.iter().any(|(new, _)| new == name);
     for index in 0..archive.len() {
         let entry = archive.by_index_raw(index)?;
-        if entry.name()? == record_name.as_str() {
+        let name = entry.name()?;
+        if name == record_name.as_str() || replaced(&name) {
             continue;
         }
         writer.raw_copy_file(entry)?;
     }
     for file in &read.files {
-        if file.name != record_name {
+        if file.name != record_name && !replaced(&file.name) {
             rows.push(RecordRow {
                 path: file.name.clone(),
                 hash: file.hash.clone(),

@@ -79,6 +79,30 @@ def test_pth_is_ascii_and_every_interpreter_starts_under_any_locale(
     assert "3.11" in checked or sys.version_info[:2] != (3, 11), checked
 
 
+@pytest.mark.parametrize("install", ["develop", "pip install -e", "develop --with-hook"])
+def test_a_mixed_project_at_an_odd_path_keeps_start_up_working_under_the_c_locale(
+    copy_fixture: CopyFixture, hook_venv: Venv, tmp_path: Path, install: str
+) -> None:
+    """A mixed project's editable install adds its Python source directory with a `.pth`: at a
+    non-ASCII path, a plain path line would stop every interpreter under `LC_ALL=C`."""
+    odd = tmp_path / ODD_NAME / "pyo3-mixed"
+    odd.parent.mkdir()
+    shutil.move(str(copy_fixture("pyo3-mixed")), odd)
+    if install == "pip install -e":
+        hook_venv.pip("install", "--quiet", "--no-build-isolation", "-e", odd)
+    else:
+        hook_venv.maturin(*install.split(), "-m", odd / "Cargo.toml")
+    pth_files = {path.name: path.read_bytes() for path in hook_venv.site_packages.glob("*.pth")}
+    assert "pyo3_mixed.pth" in pth_files, sorted(pth_files)
+    assert all(content.isascii() for content in pth_files.values()), pth_files
+    result = python(
+        hook_venv,
+        "import pyo3_mixed; print(pyo3_mixed.get_value(), pyo3_mixed.__file__)",
+        env=hook_venv.env(LC_ALL="C", LANG="C"),
+    )
+    assert result.stdout.split()[0] == "22" and result.stderr == "", result.describe()
+
+
 def test_rebuild_under_the_c_locale_at_an_odd_path(odd_project: Path, hook_venv: Venv) -> None:
     hooked(hook_venv, odd_project)
     replace_in(odd_project / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 15;")

@@ -64,6 +64,9 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
                         wheels.len()
                     );
                 };
+                if options.editable {
+                    maturin_hook::wheel_install::make_pth_files_ascii(&wheel.path)?;
+                }
                 wheel.clone()
             };
             let path = wheel.path.to_str().with_context(|| {
