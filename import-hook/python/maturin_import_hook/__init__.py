@@ -5,6 +5,10 @@ A drop-in replacement of PyPI maturin-import-hook 0.3.0 (`install()`, `uninstall
 `maturin develop --with-hook`. Importing this package is cheap (the `.pth` files of
 `--with-hook` import `maturin_import_hook._finder` at every interpreter start-up): nothing is
 imported here until a function needs it.
+
+PYTEST_DONT_REWRITE: the package holds a pytest plugin (`_pytest_plugin`) and is imported at
+start-up by the `.pth` finders; this keeps pytest from warning that it cannot rewrite the asserts
+of a package it did not import (there are none to rewrite).
 """
 
 TYPE_CHECKING = False
