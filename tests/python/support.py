@@ -37,6 +37,10 @@ XDIST = ("pytest==9.2.0", "pytest-xdist==3.8.0")
 """What a venv needs to run a pytest suite with xdist workers (see `import_in_xdist_workers`): the
 versions tests/requirements.txt pins."""
 
+NOTEBOOK = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.11.1")
+"""What a venv needs to run notebooks in a real kernel (see test_notebook.py): the versions
+tests/requirements.txt pins."""
+
 CopyFixture = Callable[[str], Path]
 """The type of the `copy_fixture` fixture."""
 

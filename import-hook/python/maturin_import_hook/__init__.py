@@ -94,6 +94,21 @@ def versions() -> "Versions":
     return versions()
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext maturin_import_hook`: before each cell, rebuilds and reloads the hooked projects
+    whose modules the kernel imported when a Rust input changed; adds the `%%rust` cell magic."""
+    from maturin_import_hook import _ipython
+
+    _ipython.load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """`%unload_ext maturin_import_hook`: stops the checks before each cell."""
+    from maturin_import_hook import _ipython
+
+    _ipython.unload(ipython)
+
+
 def __getattr__(name: str) -> object:
     if name == "Versions":
         from maturin_import_hook._versions import Versions
