@@ -101,6 +101,12 @@ def test_hooked_project_is_rebuilt_and_reloaded_before_the_next_cell(
             "print(pyo3_pure.get_value())",
             edit(lib, 'VALUE: i64 = "twelve";', "VALUE: i64 = 13;"),
             "print(pyo3_pure.get_value())",
+            # another process rebuilds it (here an import in a subprocess; `maturin develop` in a
+            # terminal, a pytest run): the kernel reloads it
+            edit(lib, "VALUE: i64 = 13;", "VALUE: i64 = 14;")
+            + "\nimport subprocess, sys"
+            + "\nsubprocess.run([sys.executable, '-c', 'import pyo3_pure'], check=True)",
+            "print(pyo3_pure.get_value())",
         ],
         tmp_path,
     )
@@ -129,6 +135,8 @@ def test_hooked_project_is_rebuilt_and_reloaded_before_the_next_cell(
     assert "pyo3_pure still fails to build" in cells[7].stderr
     assert cells[9].stdout == "13\n" and cells[9].error is None, cells[9]
     assert cells[9].stderr.startswith("maturin_import_hook: rebuilt pyo3_pure"), cells[9]
+    assert cells[11].stdout == "14\n", cells[11]
+    assert cells[11].stderr == "maturin_import_hook: reloaded pyo3_pure, which another process rebuilt\n"
 
 
 RUST_CELL = """%%rust my_cell
