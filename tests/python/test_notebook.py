@@ -16,6 +16,7 @@ from support import (
     Venv,
     copy_project,
     make_hook_venv,
+    replace_in,
     run,
     without_colours,
 )
@@ -191,3 +192,51 @@ def test_rust_cell_magic_builds_rebuilds_and_rebinds(kernel_venv: Venv, tmp_path
     print("%%rust build times:", seconds)
     # the cell's source is kept in IPython's cache, where the compiler's errors point
     assert "/maturin_import_hook/rust_cells/" in cells[6].error and "my_cell.rs:5:5" in cells[6].error
+
+
+RS_MODULE = """use pyo3::prelude::*;
+
+#[pyfunction]
+fn value() -> i64 {
+    1
+}
+
+#[pymodule]
+fn script(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(value, m)?)?;
+    Ok(())
+}
+"""
+
+
+def test_projects_and_rs_files_of_install_are_rebuilt_and_reloaded(kernel_venv: Venv, tmp_path: Path) -> None:
+    """`maturin_import_hook.install()` in the kernel: an editable project of the project importer
+    (installed by a plain `maturin develop`) and a `.rs` file of the file importer."""
+    source = copy_project(FIXTURES_DIR / "pyo3-pure", tmp_path / "plain")
+    replace_in(source / "pyproject.toml", 'name = "pyo3-pure"', 'name = "plain-pure"')
+    replace_in(source / "Cargo.toml", 'name = "pyo3_pure"', 'name = "plain_pure"')
+    replace_in(source / "src" / "lib.rs", "fn pyo3_pure(", "fn plain_pure(")
+    kernel_venv.maturin("develop", "-m", source / "Cargo.toml")
+    (tmp_path / "script.rs").write_text(RS_MODULE)
+    cells = run_notebook(
+        kernel_venv,
+        [
+            "%load_ext maturin_import_hook",
+            "import maturin_import_hook\nmaturin_import_hook.install()\n"
+            "import plain_pure, script\nprint(plain_pure.get_value(), script.value())",
+            edit(source / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 12;"),
+            "print(plain_pure.get_value(), script.value())",
+            edit(tmp_path / "script.rs", "    1\n", "    2\n"),
+            "print(plain_pure.get_value(), script.value())",
+            "print(plain_pure.get_value(), script.value())",
+        ],
+        tmp_path,
+    )
+    for cell in cells:
+        print(cell)
+    assert cells[1].stdout == "11 1\n", cells[1]
+    assert cells[3].stdout == "12 1\n" and cells[3].error is None, cells[3]
+    assert cells[3].stderr.startswith("maturin_import_hook: rebuilt plain_pure (plain/src/lib.rs changed)")
+    assert cells[5].stdout == "12 2\n" and cells[5].error is None, cells[5]
+    assert cells[5].stderr.startswith("maturin_import_hook: rebuilt script (script.rs changed)"), cells[5]
+    assert cells[6].stdout == "12 2\n" and cells[6].stderr == "", cells[6]
