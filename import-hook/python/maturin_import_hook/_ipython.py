@@ -96,6 +96,13 @@ class _Extension:
                     importlib.reload(module)
         except ImportHookError as failure:
             return CellBuildError(_failure_message(failure, names, _CELL_DID_NOT_RUN.format(names=names)))
+        except Exception as failure:  # the package's own code failed when it ran again
+            self.loaded[project.request] = _loaded_extension(project)
+            return CellBuildError(
+                f"maturin_import_hook: {names} was rebuilt, but reloading it raised "
+                f"{type(failure).__name__}: {failure}\n\nThe cell did not run. Fix the error and "
+                f"import {project.names[0]} again (or restart the kernel)."
+            )
         self.loaded[project.request] = _loaded_extension(project)
         seconds = time.perf_counter() - started
         if status in ("replayed", "installed"):
