@@ -1,7 +1,7 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
     scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH]
-                  [--only develop|hook|importer|editable]
+                  [--only develop|hook|importer|editable|notebook]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -30,6 +30,7 @@ import develop
 import editable
 import hook
 import importer
+import notebook
 import report
 from common import (
     DEFAULT_OUTPUT_DIR,
@@ -49,6 +50,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "hook": hook,
     "importer": importer,
     "editable": editable,
+    "notebook": notebook,
 }
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"
