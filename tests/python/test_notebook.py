@@ -240,3 +240,36 @@ def test_projects_and_rs_files_of_install_are_rebuilt_and_reloaded(kernel_venv: 
     assert cells[5].stdout == "12 2\n" and cells[5].error is None, cells[5]
     assert cells[5].stderr.startswith("maturin_import_hook: rebuilt script (script.rs changed)"), cells[5]
     assert cells[6].stdout == "12 2\n" and cells[6].stderr == "", cells[6]
+
+
+def test_autoreload_reloads_the_python_part_and_the_hook_the_rust_part(
+    kernel_venv: Venv, tmp_path: Path
+) -> None:
+    """A mixed project with `%autoreload 2` and the extension: a `.py` edit is autoreload's (no
+    build), a Rust edit is the hook's; attribute access sees both."""
+    source = copy_project(FIXTURES_DIR / "pyo3-mixed", tmp_path / "pyo3-mixed")
+    kernel_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    init = source / "python" / "pyo3_mixed" / "__init__.py"
+    cells = run_notebook(
+        kernel_venv,
+        [
+            "%load_ext autoreload\n%autoreload 2\n%load_ext maturin_import_hook",
+            "import pyo3_mixed\npyo3_mixed.main()",
+            edit(init, "pyo3-mixed says", "pyo3-mixed now says") + ";",
+            "pyo3_mixed.main()",
+            edit(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 23;"),
+            "pyo3_mixed.main()",
+            edit(init, "pyo3-mixed now says", "pyo3-mixed still says") + ";",
+            "pyo3_mixed.main()",
+        ],
+        tmp_path,
+    )
+    for cell in cells:
+        print(cell)
+    assert cells[1].stdout == "pyo3-mixed says 22\n", cells[1]
+    assert cells[3].stdout == "pyo3-mixed now says 22\n" and cells[3].stderr == "", cells[3]
+    assert cells[5].stdout == "pyo3-mixed now says 23\n", cells[5]
+    assert cells[5].stderr.startswith(
+        "maturin_import_hook: rebuilt pyo3_mixed (pyo3-mixed/src/lib.rs changed)"
+    )
+    assert cells[7].stdout == "pyo3-mixed still says 23\n" and cells[7].stderr == "", cells[7]
