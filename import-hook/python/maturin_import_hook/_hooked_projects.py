@@ -42,6 +42,12 @@ def _importer_options(importer: object | None) -> tuple[float | None, bool]:
     return getattr(importer, "_lock_timeout_seconds", 120), getattr(importer, "_show_warnings", True)
 
 
+def _reloads(importer: object | None, imported_only: bool) -> bool:
+    """Whether the modules of `importer` may be rebuilt while imported: not when `install()` was
+    given `enable_reloading=False` (a reload then leaves the module as it is)."""
+    return not imported_only or getattr(importer, "_enable_reloading", True)
+
+
 def projects(imported_only: bool) -> list[Project]:
     """The hooked projects of this process (only those with a module in `sys.modules` when
     `imported_only`), one per build request. Costs a few dict lookups when there is none."""
@@ -55,7 +61,7 @@ def projects(imported_only: bool) -> list[Project]:
                 options[request] = _importer_options(None)
     project_importer = sys.modules.get("maturin_import_hook.project_importer")
     importer = None if project_importer is None else project_importer.IMPORTER
-    if importer is not None:
+    if importer is not None and _reloads(importer, imported_only):
         watched = set() if finder is None else set(finder._watched)
         index = importer._project_index()
         for name, project in index.items():
@@ -66,7 +72,7 @@ def projects(imported_only: bool) -> list[Project]:
                 by_request.setdefault(request, []).append(name)
                 options[request] = _importer_options(importer)
     rs_importer_module = sys.modules.get("maturin_import_hook.rust_file_importer")
-    if rs_importer_module is not None:
+    if rs_importer_module is not None and _reloads(rs_importer_module.IMPORTER, imported_only):
         for name, request in loaded_rs_files.items():
             if not imported_only or name in sys.modules:
                 by_request.setdefault(request, []).append(name)
