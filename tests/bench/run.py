@@ -1,7 +1,7 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
     scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH]
-                  [--only develop|hook|importer|editable|watch]
+                  [--only develop|hook|importer|editable|watch|notebook]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -30,6 +30,7 @@ import develop
 import editable
 import hook
 import importer
+import notebook
 import report
 import watch
 from common import (
@@ -51,6 +52,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "importer": importer,
     "editable": editable,
     "watch": watch,
+    "notebook": notebook,
 }
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"

@@ -37,6 +37,10 @@ XDIST = ("pytest==9.2.0", "pytest-xdist==3.8.0")
 """What a venv needs to run a pytest suite with xdist workers (see `import_in_xdist_workers`): the
 versions tests/requirements.txt pins."""
 
+NOTEBOOK = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.11.1")
+"""What a venv needs to run notebooks in a real kernel (see test_notebook.py): the versions
+tests/requirements.txt pins."""
+
 CopyFixture = Callable[[str], Path]
 """The type of the `copy_fixture` fixture."""
 
@@ -392,7 +396,9 @@ def import_in_xdist_workers(
     """Runs a pytest suite, written into `suite`, with 4 xdist workers in `venv` (which needs
     XDIST): its conftest.py calls `maturin_import_hook.install()` and its 8 tests each import
     `module` and check that `module.get_value() == expected`. Returns the stderr of each test
-    (from the directory `logs` next to `suite`)."""
+    (from the directory `logs` next to `suite`). The import hook's pytest plugin is turned off
+    (it would build in the controller before the workers start): this is what the workers'
+    imports do on their own, under the project lock."""
     (suite / "conftest.py").write_text("import maturin_import_hook\n\nmaturin_import_hook.install()\n")
     (suite / "test_value.py").write_text(
         "import os, pathlib, pytest\n\n"
@@ -407,7 +413,19 @@ def import_in_xdist_workers(
     logs = suite.parent / "logs"
     logs.mkdir()
     result = run(
-        [venv.python, "-m", "pytest", "-n", "4", "-q", "-p", "no:cacheprovider", suite],
+        [
+            venv.python,
+            "-m",
+            "pytest",
+            "-n",
+            "4",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:maturin_import_hook",
+            suite,
+        ],
         cwd=cwd,
         env=venv.env(BUILD_LOG_DIR=str(logs)),
     )

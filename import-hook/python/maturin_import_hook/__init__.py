@@ -5,6 +5,10 @@ A drop-in replacement of PyPI maturin-import-hook 0.3.0 (`install()`, `uninstall
 `maturin develop --with-hook`. Importing this package is cheap (the `.pth` files of
 `--with-hook` import `maturin_import_hook._finder` at every interpreter start-up): nothing is
 imported here until a function needs it.
+
+PYTEST_DONT_REWRITE: the package holds a pytest plugin (`_pytest_plugin`) and is imported at
+start-up by the `.pth` finders; this keeps pytest from warning that it cannot rewrite the asserts
+of a package it did not import (there are none to rewrite).
 """
 
 TYPE_CHECKING = False
@@ -88,6 +92,21 @@ def versions() -> "Versions":
     from maturin_import_hook._versions import versions
 
     return versions()
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext maturin_import_hook`: before each cell, rebuilds and reloads the hooked projects
+    whose modules the kernel imported when a Rust input changed; adds the `%%rust` cell magic."""
+    from maturin_import_hook import _ipython
+
+    _ipython.load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """`%unload_ext maturin_import_hook`: stops the checks before each cell."""
+    from maturin_import_hook import _ipython
+
+    _ipython.unload(ipython)
 
 
 def __getattr__(name: str) -> object:

@@ -259,14 +259,12 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
 
     def _rebuild(self, name: str, project: _Project) -> str:
         """Brings the project's build up to date; returns what the pipeline did."""
-        args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
-        if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
+        request = self._request(name, project)
+        if request is None:
+            args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
             return self._rebuild_with_binary(name, project.manifest, args)
         from maturin_import_hook import _fast
 
-        extra_inputs = [] if self._file_searcher is None else self._searched_sources(name, project)
-        build_dir = None if self._build_dir is None else str(self._build_dir)
-        request = _fast.project_request(str(project.manifest), args, build_dir, extra_inputs)
         if not self._force_rebuild and _fast.is_fresh(request, sys.prefix):
             return "fresh"
         status, detail, _modules = _build.ensure_built(
@@ -279,6 +277,18 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         if status == "sources-gone":
             _build.warn_sources_gone(name, detail or str(project.project_dir))
         return status
+
+    def _request(self, name: str, project: _Project) -> str | None:
+        """The build request (JSON) of the project imported as `name`, with this importer's
+        settings; None when an override of `find_maturin()` builds it with that binary."""
+        if type(self).find_maturin is not MaturinProjectImporter.find_maturin:
+            return None
+        from maturin_import_hook import _fast
+
+        args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
+        extra_inputs = [] if self._file_searcher is None else self._searched_sources(name, project)
+        build_dir = None if self._build_dir is None else str(self._build_dir)
+        return _fast.project_request(str(project.manifest), args, build_dir, extra_inputs)
 
     def _searched_sources(self, name: str, project: _Project) -> list[str]:
         """The source files the user's file searcher lists (as upstream calls it)."""

@@ -141,7 +141,7 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
             return None
         logger.debug('importing rust file "%s" as "%s"', rs_file, fullname)
         started = time.perf_counter()
-        extension, built = self._build(fullname, Path(rs_file))
+        extension, built = self._build(fullname, Path(rs_file), record=True)
         _build.log_outcome(fullname, "module", "installed" if built else "fresh", started)
         if existing is not None:
             from maturin_import_hook import _reload
@@ -173,9 +173,10 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                     return candidate
         return None
 
-    def _build(self, fullname: str, rs_file: Path) -> tuple[str, bool]:
+    def _build(self, fullname: str, rs_file: Path, record: bool = False) -> tuple[str, bool]:
         """Makes the extension module of `rs_file` current; returns its path and whether it
-        was built now."""
+        was built now. `record`: the module is one the IPython extension and the pytest plugin
+        check (see `_hooked_projects`)."""
         cls = type(self)
         # an override of find_maturin() asks for builds by that binary, as upstream runs them
         maturin = None if cls.find_maturin is MaturinRustFileImporter.find_maturin else self.find_maturin()
@@ -206,6 +207,10 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
             sys.executable,
             None if self._build_dir is None else str(self._build_dir),
         )
+        if record and not mtime_rule:
+            from maturin_import_hook import _hooked_projects
+
+            _hooked_projects.loaded_rs_files[fullname] = request
         if not mtime_rule and not self._force_rebuild:
             extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)
             if extension is not None:
