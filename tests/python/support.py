@@ -299,19 +299,43 @@ def require_python(version: str) -> str:
 
 def make_venv(root: Path, python: str | Path | None = None, with_pip: bool = True) -> Venv:
     """A fresh venv at `root` (anything there before is removed), of `python` or else of the
-    interpreter running this."""
+    interpreter running this. A venv of the running interpreter gets the pip (and setuptools)
+    that `venv` would install, the interpreter's own bundled wheels, installed by uv when it is
+    on PATH: 0.2 s instead of ensurepip's 3 s, for the same files."""
     if python is None or Path(python).resolve() == Path(sys.executable).resolve():
-        venv.EnvBuilder(with_pip=with_pip, clear=True).create(root)
-    else:
-        run([python, "-m", "venv", "--clear", *([] if with_pip else ["--without-pip"]), root])
+        uv, wheels = shutil.which("uv"), bundled_pip_wheels()
+        by_uv = with_pip and uv is not None and wheels != []
+        venv.EnvBuilder(with_pip=with_pip and not by_uv, clear=True).create(root)
+        made = Venv(root)
+        if by_uv:
+            uv_install(str(uv), made, *wheels)
+        return made
+    run([python, "-m", "venv", "--clear", *([] if with_pip else ["--without-pip"]), root])
     return Venv(root)
+
+
+def bundled_pip_wheels() -> list[Path]:
+    """The wheels `ensurepip` installs into a new venv of the running interpreter."""
+    import ensurepip
+
+    return sorted((Path(ensurepip.__file__).parent / "_bundled").glob("*.whl"))
 
 
 def make_hook_venv(root: Path, python: str | None = None) -> Venv:
     """A fresh venv with the import hook runtime installed (from the repository's wheel)."""
     env = make_venv(root, python)
-    env.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    uv = shutil.which("uv")
+    if uv is None:
+        env.pip("install", "--quiet", "--no-deps", runtime_wheel())
+    else:
+        uv_install(uv, env, "--no-deps", runtime_wheel())
     return env
+
+
+def uv_install(uv: str, venv: Venv, *args: object) -> None:
+    """`uv pip install` into `venv`, copying files rather than hard-linking them from uv's cache
+    (a test that breaks an installed file on purpose must not break the cache)."""
+    run([uv, "pip", "install", "--quiet", "--link-mode=copy", "--python", venv.python, *args])
 
 
 # --- projects ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and the messages a user reads. Every case ran into a bug once; each test shows i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -337,6 +338,20 @@ def cargo_processes_under(directory: Path) -> list[str]:
     return found
 
 
+def build_script_running_in(directory: Path) -> bool:
+    """Whether a build script runs with `directory` as its working directory (cargo runs a
+    package's build script in the package's directory)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if command[0].endswith(b"build-script-build") and cwd == str(directory):
+            return True
+    return False
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
 @pytest.mark.parametrize("kind", ["replay", "full"])
 def test_a_killed_importers_cargo_dies_with_it(
@@ -360,10 +375,13 @@ def test_a_killed_importers_cargo_dies_with_it(
         stderr=subprocess.PIPE,
     )
     assert process.stderr is not None
+    # killed while the build script sleeps: a kill while the compiler links leaves the linker's
+    # temporary files behind (collect2 cleans up on SIGTERM, not when its parent goes)
     deadline = time.monotonic() + 120
-    while not cargo_processes_under(source) and time.monotonic() < deadline:
+    while not build_script_running_in(source) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert cargo_processes_under(source), "cargo never started"
+    assert build_script_running_in(source), "the build script never ran"
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 10
