@@ -9,10 +9,10 @@
 //! paths and arguments hold, because `site` reads `.pth` files in the locale's encoding, and a
 //! line it cannot decode stops the interpreter from starting.
 
+use crate::pth::{python_literal, read_python_literal};
 use anyhow::{bail, Context, Result};
 use maturin_hook_freshness::dist_info;
 use maturin_hook_freshness::request::BuildRequest;
-use crate::pth::{python_literal, read_python_literal};
 use std::path::{Path, PathBuf};
 
 /// The `.pth` file (name, content) that watches `modules` of the distribution

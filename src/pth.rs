@@ -106,7 +106,10 @@ mod tests {
         let content = "/home/j\u{f6}rg/pr\u{f8}jekt \u{1f600}/python\n".as_bytes();
         let rewritten = String::from_utf8(ascii_pth(content).unwrap()).unwrap();
         assert!(rewritten.is_ascii() && rewritten.starts_with("import sys; exec(\""));
-        assert!(rewritten.contains("j\\\\xf6rg") && rewritten.ends_with(")\n"), "{rewritten}");
+        assert!(
+            rewritten.contains("j\\\\xf6rg") && rewritten.ends_with(")\n"),
+            "{rewritten}"
+        );
         assert_eq!(ascii_pth(b"/plain/path\n"), None);
         let import = ascii_pth("import x; y('\u{fc}')".as_bytes()).unwrap();
         assert_eq!(
