@@ -24,6 +24,18 @@ use std::time::{Duration, Instant};
 const QUIET_PERIOD: Duration = Duration::from_millis(30);
 /// How often the loop looks at [`WatchControl::stop`] while nothing happens.
 const STOP_POLL: Duration = Duration::from_millis(200);
+/// Ctrl-C on a terminal reaches cargo too, which may die of it before the stop request is
+/// seen: a build that fails this soon after a stop request was stopped, not broken.
+const STOP_GRACE: Duration = Duration::from_millis(300);
+
+/// Why [`watch`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// Stopped between builds.
+    Stopped,
+    /// Stopped while a build ran; the build did not finish.
+    Interrupted,
+}
 
 /// What the watcher tells its front end, besides what its builds report.
 pub trait WatchReporter: Reporter {
@@ -56,6 +68,17 @@ impl WatchControl {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
+
+    fn stopped_within(&self, grace: Duration) -> bool {
+        let deadline = Instant::now() + grace;
+        while !self.stopped() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
 }
 
 /// Watches the inputs of `first` (the develop that just ran) and runs the develop
@@ -66,7 +89,7 @@ pub fn watch(
     next_request: &dyn Fn() -> Result<DevelopRequest>,
     reporter: &dyn WatchReporter,
     control: &WatchControl,
-) -> Result<()> {
+) -> Result<WatchEnd> {
     let project = first.project_name.clone().unwrap_or_default();
     let (sender, events) = channel();
     let mut watcher =
@@ -77,7 +100,7 @@ pub fn watch(
     let mut last_failed = false;
     loop {
         if !wait_for_change(&events, &inputs, last_failed, control) {
-            return Ok(());
+            return Ok(WatchEnd::Stopped);
         }
         control.building.store(true, Ordering::SeqCst);
         let result = next_request().and_then(|request| develop(request, reporter));
@@ -93,6 +116,7 @@ pub fn watch(
                     reporter.watching(&project, inputs.files.len());
                 }
             }
+            Err(_) if control.stopped_within(STOP_GRACE) => return Ok(WatchEnd::Interrupted),
             Err(error) => {
                 last_failed = true;
                 reporter.failed(&error);

@@ -8,7 +8,7 @@ use maturin_hook::develop::{
     HookInstall,
 };
 use maturin_hook::environment::Environment;
-use maturin_hook::watch::{watch, WatchControl};
+use maturin_hook::watch::{watch, WatchControl, WatchEnd};
 use std::sync::Arc;
 
 pub fn develop(command: DevelopCommand) -> Result<()> {
@@ -32,24 +32,33 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         let control = Arc::new(WatchControl::default());
         let handler_control = Arc::clone(&control);
         ctrlc::set_handler(move || {
-            // a build in progress stops now: its cargo gets the signal of the parent's death,
-            // and every file it writes is renamed into place, so nothing is left half-written
-            if handler_control.is_building() {
-                eprintln!("\n👋 Stopped watching (the build in progress was interrupted)");
-                std::process::exit(130);
-            }
             handler_control.stop();
+            // a build in progress stops now, whether or not its cargo got the signal too: cargo
+            // gets the signal of its parent's death, and every file a build writes is renamed
+            // into place, so nothing is left half-written
+            if handler_control.is_building() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                interrupted();
+            }
         })
         .context("cannot handle Ctrl-C")?;
-        watch(
+        let end = watch(
             &outcome,
             &|| Ok(request(parse_develop_args(&args)?)),
             &TerminalReporter,
             &control,
         )?;
+        if end == WatchEnd::Interrupted {
+            interrupted();
+        }
         eprintln!("\n👋 Stopped watching");
     }
     Ok(())
+}
+
+fn interrupted() -> ! {
+    eprintln!("\n👋 Stopped watching (the build in progress was interrupted)");
+    std::process::exit(130);
 }
 
 /// What a develop on the command line says when it is done.
