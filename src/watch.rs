@@ -111,7 +111,7 @@ pub fn watch(
                 if !matches!(outcome.action(), DevelopAction::UpToDate) {
                     reporter.rebuilt(&outcome);
                 }
-                if !outcome.inputs.is_empty() && outcome.inputs != inputs.files_in_order {
+                if !outcome.inputs.is_empty() && !inputs.are(&outcome.inputs) {
                     inputs.replace(&outcome.inputs, &mut watcher)?;
                     reporter.watching(&project, inputs.files.len());
                 }
@@ -166,7 +166,6 @@ fn wait_for_change(
 #[derive(Default)]
 struct Inputs {
     files: BTreeSet<PathBuf>,
-    files_in_order: Vec<PathBuf>,
     /// Missing directories on the way to an input that does not exist (yet): their creation is
     /// a change too.
     missing_ancestors: BTreeSet<PathBuf>,
@@ -200,8 +199,11 @@ impl Inputs {
         self.watched = directories;
         self.missing_ancestors = missing_ancestors;
         self.files = files.iter().cloned().collect();
-        self.files_in_order = files.to_vec();
         Ok(())
+    }
+
+    fn are(&self, files: &[PathBuf]) -> bool {
+        files.len() == self.files.len() && files.iter().all(|file| self.files.contains(file))
     }
 
     /// Whether `event` may have changed what the build read. After a failed build the inputs

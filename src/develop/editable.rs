@@ -47,7 +47,6 @@ pub fn build_wheel(
         [wheel] => wheel.clone(),
         other => bail!("expected exactly one editable wheel, got {}", other.len()),
     };
-    wheel_install::make_pth_files_ascii(&wheel.path)?;
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
     let request = BuildRequest::Editable {
         args: args.to_vec(),
@@ -60,7 +59,10 @@ pub fn build_wheel(
         &top_level_modules(context),
         &request,
     )?;
-    wheel_install::put_root_files(&wheel.path, &[(pth_name, pth)])?;
+    // one rewrite of the wheel: maturin's own `.pth` made ASCII, and the hook's added
+    let mut root_files = wheel_install::ascii_pth_files(&wheel.path)?;
+    root_files.push((pth_name, pth));
+    wheel_install::put_root_files(&wheel.path, &root_files)?;
 
     let mut develop = develop_options(options);
     develop.cargo_options.manifest_path = Some(manifest_path);

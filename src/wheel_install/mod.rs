@@ -747,21 +747,16 @@ impl RealFile {
 #[cfg(all(test, unix))]
 mod tests;
 
-/// Makes the `.pth` files at the root of the wheel at `wheel` pure ASCII (see
-/// [`crate::pth`]): an editable wheel's `.pth` names the project's directory, and the frontend
-/// that installs it copies it as it is.
-pub fn make_pth_files_ascii(wheel: &Path) -> Result<()> {
-    let read = Wheel::read(wheel)?;
-    let rewritten: Vec<(String, Vec<u8>)> = read
+/// The `.pth` files at the root of the wheel at `wheel` that are not pure ASCII, rewritten (see
+/// [`crate::pth`]), for [`put_root_files`]: an editable wheel's `.pth` names the project's
+/// directory, and the frontend that installs it copies it as it is.
+pub fn ascii_pth_files(wheel: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(Wheel::read(wheel)?
         .files
         .iter()
         .filter(|file| !file.name.contains('/') && file.name.ends_with(".pth"))
         .filter_map(|file| Some((file.name.clone(), crate::pth::ascii_pth(&file.content)?)))
-        .collect();
-    if rewritten.is_empty() {
-        return Ok(());
-    }
-    put_root_files(wheel, &rewritten)
+        .collect())
 }
 
 /// Puts `files` (name, content) at the root of the wheel at `wheel`, in place of files of the

@@ -65,7 +65,10 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
                     );
                 };
                 if options.editable {
-                    maturin_hook::wheel_install::make_pth_files_ascii(&wheel.path)?;
+                    let ascii = maturin_hook::wheel_install::ascii_pth_files(&wheel.path)?;
+                    if !ascii.is_empty() {
+                        maturin_hook::wheel_install::put_root_files(&wheel.path, &ascii)?;
+                    }
                 }
                 wheel.clone()
             };
