@@ -1,11 +1,17 @@
 //! cargo, when an import starts a full build in-process. The importing program's working
 //! directory is not the project's, but cargo finds its configuration (`.cargo/config.toml`)
-//! and rustup its toolchain (`rust-toolchain.toml`) from the working directory; and a cargo the
+//! and rustup its toolchain (`rust-toolchain.toml`) from the working directory; a cargo the
 //! import starts must not outlive the program (a killed importer would leave a cargo holding
-//! the target directory's lock). maturin spawns cargo itself, as the program named by `CARGO`:
-//! for the duration of such a build, `CARGO` names this runtime's `maturin` binary, which sees
-//! [`RUN_CARGO_ENV`] at its start, moves to the directory, arms the parent-death signal and
-//! becomes the real cargo. The program's own working directory is never changed.
+//! the target directory's lock); and cargo's output must reach the import's reporter without
+//! passing through the program's own file descriptors (see `_native`'s output capture). maturin
+//! spawns cargo itself, as the program named by `CARGO`: for the duration of such a build,
+//! `CARGO` names this runtime's `maturin` binary, which sees [`RUN_CARGO_ENV`] at its start,
+//! moves to the directory, points its stderr at the build's log, arms the parent-death signal
+//! and becomes the real cargo. The program's own working directory is never changed.
+//!
+//! Programs that the build runs inherit `CARGO` too (maturin runs `uniffi-bindgen`, which runs
+//! `$CARGO metadata`): the binary then becomes cargo for them just the same, whatever its
+//! parent is.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,16 @@ pub const PARENT_ENV: &str = "MATURIN_HOOK_CARGO_PARENT";
 /// `CARGO_TERM_COLOR` for it, when the reporter wants colour decided (see
 /// `freshness::report::cargo_colour`).
 pub const COLOUR_ENV: &str = "MATURIN_HOOK_CARGO_COLOR";
+/// The file its stderr is appended to (see [`maturin_hook_freshness::report::BuildStart`]).
+pub const LOG_ENV: &str = "MATURIN_HOOK_CARGO_LOG";
+
+const SHIM_VARIABLES: [&str; 5] = [
+    RUN_CARGO_ENV,
+    CARGO_DIR_ENV,
+    PARENT_ENV,
+    COLOUR_ENV,
+    LOG_ENV,
+];
 
 /// The process environment is shared: one such build at a time per process.
 static ENVIRONMENT: Mutex<()> = Mutex::new(());
@@ -34,7 +50,13 @@ pub struct CargoInDirectory {
 }
 
 impl CargoInDirectory {
-    pub fn new(maturin_binary: &Path, directory: &Path, colour: Option<&str>) -> CargoInDirectory {
+    /// `log`: the file cargo's stderr goes to, instead of this process's stderr.
+    pub fn new(
+        maturin_binary: &Path,
+        directory: &Path,
+        colour: Option<&str>,
+        log: Option<&Path>,
+    ) -> CargoInDirectory {
         let exclusive = ENVIRONMENT.lock().unwrap_or_else(|e| e.into_inner());
         let previous_cargo = std::env::var_os("CARGO");
         let real_cargo = previous_cargo.clone().unwrap_or_else(|| "cargo".into());
@@ -45,6 +67,9 @@ impl CargoInDirectory {
         std::env::set_var(PARENT_ENV, std::process::id().to_string());
         if let Some(colour) = colour {
             std::env::set_var(COLOUR_ENV, colour);
+        }
+        if let Some(log) = log {
+            std::env::set_var(LOG_ENV, log);
         }
         std::env::set_var("CARGO", maturin_binary);
         CargoInDirectory {
@@ -70,7 +95,7 @@ impl CargoInDirectory {
 
 impl Drop for CargoInDirectory {
     fn drop(&mut self) {
-        for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV, COLOUR_ENV] {
+        for name in SHIM_VARIABLES {
             std::env::remove_var(name);
         }
         match &self.previous_cargo {
@@ -113,30 +138,57 @@ pub fn exec_if_asked() {
     let Some(cargo) = std::env::var_os(RUN_CARGO_ENV) else {
         return;
     };
-    let directory = PathBuf::from(std::env::var_os(CARGO_DIR_ENV).unwrap_or_default());
-    let parent: u32 = std::env::var(PARENT_ENV)
+    let directory = std::env::var_os(CARGO_DIR_ENV).map(PathBuf::from);
+    let parent: Option<u32> = std::env::var(PARENT_ENV)
         .ok()
-        .and_then(|pid| pid.parse().ok())
-        .unwrap_or_default();
+        .and_then(|pid| pid.parse().ok());
     let colour = std::env::var_os(COLOUR_ENV);
-    for name in [RUN_CARGO_ENV, CARGO_DIR_ENV, PARENT_ENV, COLOUR_ENV] {
+    let log = std::env::var_os(LOG_ENV).map(PathBuf::from);
+    // cargo and what it runs (build scripts) must not take these for themselves
+    for name in SHIM_VARIABLES {
         std::env::remove_var(name);
     }
-    let mut command = std::process::Command::new(cargo);
-    command
-        .args(std::env::args_os().skip(1))
-        .current_dir(&directory);
+    let mut command = std::process::Command::new(&cargo);
+    command.args(std::env::args_os().skip(1));
+    if let Some(directory) = &directory {
+        command.current_dir(directory);
+    }
     if let Some(colour) = colour {
         command.env("CARGO_TERM_COLOR", colour);
+    }
+    if let Some(log) = &log {
+        // A log that cannot be opened leaves cargo's output where it was: on our stderr.
+        match std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(log)
+        {
+            Ok(file) => {
+                command.stderr(file);
+            }
+            Err(error) => eprintln!(
+                "⚠️  maturin: cannot write cargo's output to {}: {error}",
+                log.display()
+            ),
+        }
     }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        die_with_parent(parent);
+        if let Some(parent) = parent {
+            if !die_with(parent) {
+                eprintln!(
+                    "💥 maturin (acting as cargo for a build of process {parent}): that process \
+                     is gone, so its build is not run"
+                );
+                std::process::exit(101);
+            }
+        }
         let error = command.exec();
         eprintln!(
-            "💥 maturin failed to run cargo in {}: {error}",
-            directory.display()
+            "💥 maturin (acting as cargo) failed to run {} in {}: {error}",
+            Path::new(&cargo).display(),
+            directory.as_deref().unwrap_or(Path::new(".")).display()
         );
         std::process::exit(101);
     }
@@ -148,15 +200,20 @@ pub fn exec_if_asked() {
     }
 }
 
-/// Dies (killed by the kernel) with `parent`, the importing process; exits at once when that
-/// is already gone.
+/// Dies (killed by the kernel) with its parent, whichever process that is (the importing
+/// program, or a tool of the build that runs `$CARGO`); false when the process that started
+/// the build, `build_process`, is already gone.
 #[cfg(target_os = "linux")]
-fn die_with_parent(parent: u32) {
+fn die_with(build_process: u32) -> bool {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
-    if std::os::unix::process::parent_id() != parent {
-        std::process::exit(101);
-    }
+    let Some(pid) = rustix::process::Pid::from_raw(build_process as i32) else {
+        return true;
+    };
+    // signal 0 only asks whether the process exists
+    rustix::process::test_kill_process(pid).is_ok()
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]
-fn die_with_parent(_parent: u32) {}
+fn die_with(_build_process: u32) -> bool {
+    true
+}

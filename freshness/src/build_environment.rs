@@ -15,14 +15,10 @@ const IGNORED: &[&str] = &[
     "MATURIN_BUILD_DIR",
     "MATURIN_IMPORT_HOOK_ENABLED",
     "MATURIN_IMPORT_HOOK_SHOW_WARNINGS",
-    "MATURIN_HOOK_RUN_CARGO",
     // where a PEP 517 frontend prepared the metadata, and the backend's arguments (recorded as
     // the arguments of the build)
     "MATURIN_PEP517_METADATA_DIR",
     "MATURIN_PEP517_ARGS",
-    "MATURIN_HOOK_CARGO_DIR",
-    "MATURIN_HOOK_CARGO_PARENT",
-    "MATURIN_HOOK_CARGO_COLOR",
     "RUST_LOG",
     "RUST_BACKTRACE",
     "CARGO_TERM_COLOR",
@@ -30,6 +26,10 @@ const IGNORED: &[&str] = &[
     "CARGO_TERM_QUIET",
     "CARGO_TERM_PROGRESS_WHEN",
 ];
+
+/// The prefix of the variables this runtime passes to the processes of its own builds (the
+/// binary acting as cargo reads them): how a build runs, not what it builds.
+const INTERNAL_PREFIX: &str = "MATURIN_HOOK_";
 
 /// Parts of names whose values are not written into the build record (the record is a file
 /// in the environment): only a hash of them is kept.
@@ -55,6 +55,7 @@ impl BuildEnvironment {
             vars.filter(|(name, _)| {
                 PREFIXES.iter().any(|prefix| name.starts_with(prefix))
                     && !IGNORED.contains(&name.as_str())
+                    && !name.starts_with(INTERNAL_PREFIX)
             })
             .map(|(name, value)| {
                 let secret = SECRET_WORDS.iter().any(|word| name.contains(word));
@@ -120,6 +121,7 @@ mod tests {
             ("CARGO_REGISTRY_TOKEN", "hunter2"),
             ("PATH", "/bin"),
             ("RUST_LOG", "debug"),
+            ("MATURIN_HOOK_CARGO_LOG", "/state/cargo.log"),
         ]);
         let after = environment(&[
             ("RUSTFLAGS", "-Copt-level=2"),

@@ -137,6 +137,7 @@ pub fn refresh(
                 project: &record.name,
                 reason: &reason,
                 kind: BuildKind::Replay,
+                cargo_log: None,
             });
             let plan = record
                 .replay

@@ -21,6 +21,9 @@ pub struct BuildStart<'a> {
     /// Why it builds: the first changed input, or what else made it necessary.
     pub reason: &'a str,
     pub kind: BuildKind,
+    /// The file cargo writes its output to as this build runs, instead of this process's
+    /// stderr: a reporter that [captures output](Reporter::captures_output) follows it.
+    pub cargo_log: Option<&'a Path>,
 }
 
 /// A line of what a build printed.

@@ -3,7 +3,7 @@
 //! up to date by itself, builds of `.rs` files, and the `python -m maturin_import_hook` commands.
 
 #[cfg(unix)]
-mod stdio;
+mod build_output;
 
 use maturin_hook::develop::{develop, develop_request, DevelopAction, DevelopOutcome};
 use maturin_hook::environment::Environment;
@@ -177,12 +177,19 @@ fn in_process<T: Send>(
     result.map_err(to_python_error)
 }
 
-/// A [`PyReporter`] that, from the start of a full build, captures what the process writes to
-/// its file descriptors 1 and 2 (maturin's steps, cargo's output) and reports it line by line.
+/// A [`PyReporter`] that keeps a full build's output off the program's streams (see
+/// [`build_output`]) and reports it line by line: cargo's as it comes, maturin's own when the
+/// build is over.
 struct CapturingReporter {
     inner: Arc<PyReporter>,
     #[cfg(unix)]
-    capture: Mutex<Option<stdio::Capture>>,
+    capture: Mutex<Option<Capture>>,
+}
+
+#[cfg(unix)]
+struct Capture {
+    collected: Option<build_output::Collected>,
+    cargo: Option<build_output::Follower>,
 }
 
 impl CapturingReporter {
@@ -194,7 +201,15 @@ impl CapturingReporter {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            capture.finish();
+            if let Some(cargo) = capture.cargo {
+                cargo.finish();
+            }
+            if let Some(collected) = capture.collected {
+                let mut sorter = OutputSorter::default();
+                for line in collected.finish().lines() {
+                    self.inner.output(sorter.sort(line.trim_end_matches('\r')));
+                }
+            }
         }
     }
 }
@@ -210,11 +225,16 @@ impl Reporter for CapturingReporter {
         if build.kind == BuildKind::Full {
             let mut capture = self.capture.lock().unwrap_or_else(|e| e.into_inner());
             if capture.is_none() {
-                let reporter = Arc::clone(&self.inner);
-                let sorter = Mutex::new(OutputSorter::default());
-                *capture = stdio::Capture::start(move |line| {
-                    let mut sorter = sorter.lock().unwrap_or_else(|e| e.into_inner());
-                    reporter.output(sorter.sort(line));
+                let cargo = build.cargo_log.and_then(|log| {
+                    let reporter = Arc::clone(&self.inner);
+                    let mut sorter = OutputSorter::default();
+                    build_output::Follower::start(log, move |line| {
+                        reporter.output(sorter.sort(line));
+                    })
+                });
+                *capture = Some(Capture {
+                    collected: build_output::Collected::start(),
+                    cargo,
                 });
             }
         }

@@ -35,6 +35,8 @@ pub struct Context<'a> {
 /// The wheels of a full build go here (emptied first), so that the path maturin prints is one
 /// that exists after the build, and a killed build leaves nothing in the system's temp dir.
 const WHEEL_DIR: &str = "wheels";
+/// cargo's output of the last full build that was captured.
+const CARGO_LOG: &str = "cargo.log";
 
 pub fn run(
     request: &mut DevelopRequest,
@@ -47,10 +49,26 @@ pub fn run(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let colour = match request.options.cargo_options.color {
+        Some(_) => None,
+        None => report::cargo_colour(reporter, &[]),
+    };
+    // cargo runs through the runtime's binary for a build inside a Python program (see
+    // `cargo_child`), and where a front end chose its directory
+    let runtime_binary = (request.cargo_dir.is_some() || reporter.captures_output())
+        .then(|| cargo_child::runtime_binary(&request.environment))
+        .flatten();
+    // cargo's output goes to a log of its own when the reporter captures, so that it can be
+    // followed without reading what the program writes meanwhile
+    let cargo_log = match (&runtime_binary, reporter.captures_output()) {
+        (Some(_), true) => Some(start_log(context.state_dir)?),
+        _ => None,
+    };
     reporter.building(&BuildStart {
         project: &project,
         reason: &reason,
         kind: BuildKind::Full,
+        cargo_log: cargo_log.as_deref(),
     });
     if let Some(prepare) = request.prepare.take() {
         // before the build starts: what it writes is input, not a change during the build
@@ -61,14 +79,8 @@ pub fn run(
         Some(dir) => dir.clone(),
         None => std::env::current_dir().context("Failed to detect the current directory")?,
     };
-    let colour = match request.options.cargo_options.color {
-        Some(_) => None,
-        None => report::cargo_colour(reporter, &[]),
-    };
-    let cargo_in_directory = request.cargo_dir.as_deref().and_then(|dir| {
-        cargo_child::runtime_binary(&request.environment)
-            .map(|binary| CargoInDirectory::new(&binary, dir, colour))
-    });
+    let cargo_in_directory = runtime_binary
+        .map(|binary| CargoInDirectory::new(&binary, &cargo_dir, colour, cargo_log.as_deref()));
     let wheel_dir = context.state_dir.join(WHEEL_DIR);
     if wheel_dir.exists() {
         std::fs::remove_dir_all(&wheel_dir)
@@ -147,6 +159,14 @@ pub fn run(
     outcome.outputs = record.output_paths();
     outcome.inputs = record.input_paths();
     Ok(outcome)
+}
+
+/// The empty log of cargo's output for this build, in the state directory (where it stays
+/// until the next build, for a person to read).
+fn start_log(state_dir: &Path) -> Result<PathBuf> {
+    let log = state_dir.join(CARGO_LOG);
+    std::fs::write(&log, "").with_context(|| format!("cannot write {}", log.display()))?;
+    Ok(log)
 }
 
 /// Builds the wheel(s); also returns the cargo commands maturin ran, for a later replay.

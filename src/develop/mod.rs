@@ -291,6 +291,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
                 project: &record.name,
                 reason: &reason,
                 kind: BuildKind::Replay,
+                cargo_log: None,
             });
             let compile_started = Instant::now();
             let plan = record

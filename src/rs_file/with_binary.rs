@@ -100,6 +100,7 @@ pub(super) fn build(
         project: module,
         reason,
         kind: BuildKind::Full,
+        cargo_log: None,
     });
     if wheel_dir.exists() {
         std::fs::remove_dir_all(&wheel_dir)

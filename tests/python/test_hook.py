@@ -208,6 +208,25 @@ def test_eight_processes_importing_one_stale_project_build_once(mixed: tuple[Ven
     assert compiles == 1, outputs
 
 
+def test_processes_waiting_for_a_layout_change_import_the_new_layout(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    """The project becomes a mixed one while three processes import it: the one that builds and
+    the two that wait for it all import the package as it is now (a `.pth` file and paths that
+    did not exist when they started)."""
+    source = copy_fixture("pyo3-pure")
+    hook_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    package = source / "pyo3_pure"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .pyo3_pure import *\n\nLAYOUT = 'mixed'\n")
+    command = [hook_venv.python, "-c", "import pyo3_pure; print(pyo3_pure.LAYOUT, pyo3_pure.get_value())"]
+    results = run_at_once([(command, hook_venv.env())] * 3)
+    assert [result.stdout.strip() for result in results] == ["mixed 11"] * 3, [r.describe() for r in results]
+    assert sum(result.stderr.count('building "pyo3_pure"') for result in results) == 1, [
+        r.describe() for r in results
+    ]
+
+
 def test_killed_rebuild_is_recovered_by_the_next_import(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 28;")

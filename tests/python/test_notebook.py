@@ -273,3 +273,25 @@ def test_autoreload_reloads_the_python_part_and_the_hook_the_rust_part(
         "maturin_import_hook: rebuilt pyo3_mixed (pyo3-mixed/src/lib.rs changed)"
     )
     assert cells[7].stdout == "pyo3-mixed still says 23\n" and cells[7].stderr == "", cells[7]
+
+
+def test_a_build_under_upstreams_logging_setup_in_a_kernel(kernel_venv: Venv, tmp_path: Path) -> None:
+    """The kernel's streams with `basicConfig()` + `reset_logger()` as upstream documents, and a
+    first (full) build of a `.rs` file: the cell finishes, and the build's lines reach the
+    program's handler once each."""
+    (tmp_path / "logged.rs").write_text(RS_MODULE.replace("fn script(", "fn logged("))
+    cells = run_notebook(
+        kernel_venv,
+        [
+            "import logging\nlogging.basicConfig(level=logging.INFO)\n"
+            "import maturin_import_hook\nmaturin_import_hook.reset_logger()\nmaturin_import_hook.install()",
+            f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport logged\nprint(logged.value())",
+        ],
+        tmp_path,
+    )
+    for cell in cells:
+        print(cell)
+    assert cells[1].stdout == "1\n" and cells[1].error is None, cells[1]
+    assert cells[1].stderr.count('INFO:maturin_import_hook:building "logged"') == 1, cells[1]
+    assert cells[1].stderr.count("Compiling logged_") == 1, cells[1]
+    assert cells[1].stderr.count('rebuilt and loaded module "logged"') == 1, cells[1]

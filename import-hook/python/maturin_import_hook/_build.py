@@ -181,13 +181,19 @@ def make_importable(name: str) -> None:
 
 
 class program_streams_kept:
-    """For the duration of a full build, which points file descriptors 1 and 2 at a pipe (the
-    maturin crate prints on stdout): `sys.stdout` and `sys.stderr` write to copies of the
-    original descriptors, so that what the program prints meanwhile, from any thread, still
-    goes where it went before."""
+    """For the duration of a full build, during which file descriptors 1 and 2 point at a file
+    of the build (the maturin crate prints on them; see `build_output` in `_native`): what the
+    program writes through Python keeps going where it went, as it is written. `sys.stdout` and
+    `sys.stderr`, and the logging handlers that write to them (a `basicConfig()` handler holds
+    the stream it was given), write to copies of the original descriptors meanwhile.
+
+    Writes that still reach descriptors 1 and 2 (C code, a handler writing to a stream it finds
+    elsewhere) are not lost: they are handed to the import hook's logger after the build."""
 
     def __enter__(self) -> program_streams_kept:
         self._saved: list[tuple[str, object]] = []
+        self._handlers: list[tuple[logging.StreamHandler[Any], Any, Any]] = []
+        copies: dict[int, Any] = {}
         for attribute, fd in (("stdout", 1), ("stderr", 2)):
             stream = getattr(sys, attribute)
             try:
@@ -203,10 +209,32 @@ class program_streams_kept:
             except (AttributeError, OSError, ValueError):
                 continue
             self._saved.append((attribute, stream))
+            copies[id(stream)] = copy
+            original = getattr(sys, f"__{attribute}__", None)
+            if original is not None and original is not stream:
+                copies.setdefault(id(original), copy)
             setattr(sys, attribute, copy)
+        if copies:
+            self._point_handlers_at(copies)
         return self
 
+    def _point_handlers_at(self, copies: dict[int, Any]) -> None:
+        logging = sys.modules.get("logging")
+        if logging is None:
+            return  # no handler exists
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+            for handler in getattr(logger, "handlers", ()):
+                if isinstance(handler, logging.StreamHandler):
+                    stream = handler.stream
+                    copy = copies.get(id(stream))
+                    if copy is not None:
+                        handler.setStream(copy)
+                        self._handlers.append((handler, stream, copy))
+
     def __exit__(self, *exc_info: object) -> None:
+        for handler, stream, copy in self._handlers:
+            if handler.stream is copy:  # unless the program changed it meanwhile
+                handler.setStream(stream)
         for attribute, stream in self._saved:
             copy = getattr(sys, attribute)
             setattr(sys, attribute, stream)

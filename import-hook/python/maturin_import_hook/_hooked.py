@@ -29,7 +29,7 @@ def find_spec(fullname: str, request: str) -> tuple[ModuleSpec | None, list[str]
         from maturin_import_hook import _reload
 
         return _reload.reload_spec(fullname), []
-    if status in ("replayed", "installed"):
+    if status in ("replayed", "installed", "found-rebuilt"):
         importlib.invalidate_caches()
         _build.make_importable(fullname)
     _build.log_outcome(fullname, "package", status, started)

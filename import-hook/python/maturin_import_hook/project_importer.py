@@ -243,7 +243,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
                 return None
         started = time.perf_counter()
         status = self._rebuild(fullname, project)
-        if status in ("replayed", "installed"):
+        if status in ("replayed", "installed", "found-rebuilt"):
             importlib.invalidate_caches()
             _build.make_importable(fullname)
         if reloading:
