@@ -8,10 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use cache_location::BUILD_DIR_ENV;
-use maturin_hook_freshness::cache_location;
+use maturin_hook_core::cache_location;
 /// The file a build holds an exclusive lock on (fs4), in each project directory (and, for a
-/// lock over the whole cache, in the root); see `maturin_hook_freshness::lock`.
-pub use maturin_hook_freshness::lock::LOCK_FILE as LOCK_FILE_NAME;
+/// lock over the whole cache, in the root); see `maturin_hook_core::lock`.
+pub use maturin_hook_core::lock::LOCK_FILE as LOCK_FILE_NAME;
 
 #[derive(Debug, Clone)]
 pub struct BuildCache {
@@ -85,7 +85,7 @@ impl BuildCache {
     }
 }
 
-pub use maturin_hook_freshness::short_hash;
+pub use maturin_hook_core::short_hash;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser};
-use maturin::{BuildOptions, DevelopOptions};
+use maturin::{BuildContext, BuildOptions, DevelopOptions};
 
 /// `--strip`, which upstream shares between `build` and the pep517 commands.
 #[derive(Debug, Args, Clone, Copy)]
@@ -51,6 +51,16 @@ pub struct BuildWheelOptions {
     /// Put the import hook into the editable wheel (`import-hook` of the PEP 517 backend)
     #[arg(long, hide = true, requires = "editable")]
     pub with_hook: bool,
+}
+
+/// PEP 517 builds are release builds unless a profile was chosen (on the command line or in
+/// pyproject.toml); so are the rebuilds of an editable install that carries the hook.
+pub fn release_unless_a_profile_was_chosen(context: &mut BuildContext) {
+    context
+        .project
+        .cargo_options
+        .profile
+        .get_or_insert_with(|| "release".to_string());
 }
 
 /// `maturin pep517 build-wheel` arguments (without the command name) as options.

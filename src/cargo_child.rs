@@ -24,9 +24,9 @@ pub const CARGO_DIR_ENV: &str = "MATURIN_HOOK_CARGO_DIR";
 /// The process it dies with.
 pub const PARENT_ENV: &str = "MATURIN_HOOK_CARGO_PARENT";
 /// `CARGO_TERM_COLOR` for it, when the reporter wants colour decided (see
-/// `freshness::report::cargo_colour`).
+/// `maturin_hook_core::report::cargo_colour`).
 pub const COLOUR_ENV: &str = "MATURIN_HOOK_CARGO_COLOR";
-/// The file its stderr is appended to (see [`maturin_hook_freshness::report::BuildStart`]).
+/// The file its stderr is appended to (see [`maturin_hook_core::report::BuildStart`]).
 pub const LOG_ENV: &str = "MATURIN_HOOK_CARGO_LOG";
 
 const SHIM_VARIABLES: [&str; 5] = [

@@ -9,10 +9,11 @@
 //! paths and arguments hold, because `site` reads `.pth` files in the locale's encoding, and a
 //! line it cannot decode stops the interpreter from starting.
 
-use crate::pth::{python_literal, read_python_literal};
+use crate::pth::python_literal;
 use anyhow::{bail, Context, Result};
-use maturin_hook_freshness::dist_info;
-use maturin_hook_freshness::request::BuildRequest;
+use maturin_hook_core::dist_info;
+use maturin_hook_core::python_literal::read as read_python_literal;
+use maturin_hook_core::request::BuildRequest;
 use std::path::{Path, PathBuf};
 
 /// The `.pth` file (name, content) that watches `modules` of the distribution
@@ -211,7 +212,7 @@ mod tests {
         assert!(literal.is_ascii() && !literal.contains('\n'), "{literal}");
         assert_eq!(
             literal,
-            "\"pr\\xf8ject 'q\\\"\\\\ \\xfc \\U0001f600 # x\\nnext\\x7f\""
+            "'pr\\xf8ject \\'q\"\\\\ \\xfc \\U0001f600 # x\\nnext\\x7f'"
         );
     }
 
@@ -228,7 +229,7 @@ mod tests {
         let line = String::from_utf8(content).unwrap();
         assert!(line.is_ascii());
         assert_eq!(line.matches('\n').count(), 1);
-        assert!(line.ends_with('\n') && line.starts_with("import sys; exec(\""));
+        assert!(line.ends_with('\n') && line.starts_with("import sys; exec("));
         assert_eq!(
             read_pth(&line),
             Some((vec!["müdule".to_string(), "b".to_string()], request))

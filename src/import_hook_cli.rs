@@ -5,18 +5,19 @@
 //! [`run_for`].
 
 mod cache;
-mod report;
+mod info_output;
 mod site;
 mod status;
 mod version;
 
-pub use report::{Report, Value};
+pub use info_output::{Report, Value};
 pub use site::SiteFacts;
 
 use crate::environment::Environment;
 use crate::site_customize::BlockOptions;
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use maturin_hook_core::report::Reporter;
 use std::io::Write;
 
 /// `maturin import-hook` as a program of its own: what the Python package's
@@ -113,25 +114,44 @@ impl ImportHookCommand {
     /// Runs the command for the environment `maturin develop` would use (`VIRTUAL_ENV`,
     /// `CONDA_PREFIX`, a `.venv` in the current directory or above, or the venv of this
     /// `maturin`).
-    pub fn run(self) -> Result<()> {
-        run_for(self, &Environment::find_from_cwd()?)
+    pub fn run(self, reporter: &dyn Reporter) -> Result<()> {
+        run_for(self, &Environment::find_from_cwd()?, reporter)
     }
 }
 
-/// Runs the command for `target`, printing its output to stdout (warnings go to stderr).
-pub fn run_for(command: ImportHookCommand, target: &Environment) -> Result<()> {
+/// The commands' warnings on stderr, as maturin prints its own: what `python -m
+/// maturin_import_hook` and the command line show.
+pub struct StderrWarnings;
+
+impl Reporter for StderrWarnings {
+    fn warning(&self, message: &str) {
+        eprintln!("⚠️  Warning: {message}");
+    }
+}
+
+/// Runs the command for `target`, printing its output to stdout; its warnings go to `reporter`.
+pub fn run_for(
+    command: ImportHookCommand,
+    target: &Environment,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    run_to(command, target, &mut out)?;
+    run_to(command, target, &mut out, reporter)?;
     out.flush()?;
     Ok(())
 }
 
-/// Runs the command for `target`, writing its output to `out`.
-pub fn run_to(command: ImportHookCommand, target: &Environment, out: &mut dyn Write) -> Result<()> {
+/// Runs the command for `target`, writing its output to `out` and its warnings to `reporter`.
+pub fn run_to(
+    command: ImportHookCommand,
+    target: &Environment,
+    out: &mut dyn Write,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     match command {
         ImportHookCommand::Site(SiteCommand::Info(FormatOption { format })) => {
-            site::info(target, format, out)
+            site::info(target, format, out, reporter)
         }
         ImportHookCommand::Site(SiteCommand::Install {
             force,
@@ -155,7 +175,7 @@ pub fn run_to(command: ImportHookCommand, target: &Environment, out: &mut dyn Wr
                     args.as_deref().unwrap_or_default()
                 )
             })?;
-            site::install(target, &options, force, out)
+            site::install(target, &options, force, out, reporter)
         }
         ImportHookCommand::Site(SiteCommand::Uninstall { user }) => {
             site::uninstall(target, user, out)
@@ -164,7 +184,7 @@ pub fn run_to(command: ImportHookCommand, target: &Environment, out: &mut dyn Wr
             cache::info(target, format, out)
         }
         ImportHookCommand::Cache(CacheCommand::Clear { yes, force }) => {
-            cache::clear(target, yes, force, out)
+            cache::clear(target, yes, force, out, reporter)
         }
         ImportHookCommand::Version(FormatOption { format }) => {
             version::version(target, format, out)

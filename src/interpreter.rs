@@ -5,7 +5,7 @@
 use crate::build_cache::BuildCache;
 use crate::wheel_install::EnvironmentPaths;
 use anyhow::{bail, Context, Result};
-use maturin_hook_freshness::fingerprint::FileStamp;
+use maturin_hook_core::fingerprint::FileStamp;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -125,7 +125,7 @@ pub fn probe(python: &Path, cache: &BuildCache) -> Result<InterpreterFacts> {
         facts: facts.clone(),
     };
     // A cache that cannot be written only costs the next run a probe.
-    if let Err(error) = maturin_hook_freshness::write_json_atomically(&cache_file, &entry) {
+    if let Err(error) = maturin_hook_core::write_json_atomically(&cache_file, &entry) {
         tracing::debug!("not caching the interpreter probe: {error:#}");
     }
     Ok(facts)

@@ -47,4 +47,4 @@ pub mod watch;
 pub mod wheel_install;
 
 pub use maturin;
-pub use maturin_hook_freshness as freshness;
+pub use maturin_hook_core as hook_core;

@@ -3,60 +3,12 @@
 //! interpreter from starting: pip and python alike. So every `.pth` this maturin installs or
 //! puts into a wheel is pure ASCII, whatever the paths it names.
 
+use maturin_hook_core::python_literal::{self, Charset};
 use std::fmt::Write;
 
 /// `text` as a Python string literal of printable ASCII characters only.
 pub fn python_literal(text: &str) -> String {
-    let mut literal = String::with_capacity(text.len() + 2);
-    literal.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => literal.push_str("\\\""),
-            '\\' => literal.push_str("\\\\"),
-            '\n' => literal.push_str("\\n"),
-            '\r' => literal.push_str("\\r"),
-            '\t' => literal.push_str("\\t"),
-            ' '..='~' => literal.push(c),
-            c if u32::from(c) <= 0xff => write!(literal, "\\x{:02x}", u32::from(c)).unwrap(),
-            c if u32::from(c) <= 0xffff => write!(literal, "\\u{:04x}", u32::from(c)).unwrap(),
-            c => write!(literal, "\\U{:08x}", u32::from(c)).unwrap(),
-        }
-    }
-    literal.push('"');
-    literal
-}
-
-/// The string of a literal that [`python_literal`] made, at the start of `text`, and what
-/// follows it.
-pub fn read_python_literal(text: &str) -> Option<(String, &str)> {
-    let body = text.strip_prefix('"')?;
-    let mut value = String::new();
-    let mut chars = body.char_indices();
-    while let Some((index, c)) = chars.next() {
-        match c {
-            '"' => return Some((value, &body[index + 1..])),
-            '\\' => {
-                let (_, escaped) = chars.next()?;
-                let mut hex = |digits: usize| {
-                    let code: String = (0..digits)
-                        .filter_map(|_| chars.next().map(|(_, c)| c))
-                        .collect();
-                    char::from_u32(u32::from_str_radix(&code, 16).ok()?)
-                };
-                value.push(match escaped {
-                    'n' => '\n',
-                    'r' => '\r',
-                    't' => '\t',
-                    'x' => hex(2)?,
-                    'u' => hex(4)?,
-                    'U' => hex(8)?,
-                    other => other,
-                });
-            }
-            c => value.push(c),
-        }
-    }
-    None
+    python_literal::literal(text, Charset::Ascii)
 }
 
 /// `content` of a `.pth` file with every line that is not ASCII rewritten into an ASCII line
@@ -116,13 +68,5 @@ mod tests {
             String::from_utf8(import).unwrap(),
             "import sys; exec(\"import x; y('\\xfc')\")"
         );
-    }
-
-    #[test]
-    fn literals_read_back() {
-        let text = "a \"b\" \\ \u{e9} \u{1f600}\n";
-        let literal = python_literal(text);
-        assert!(literal.is_ascii());
-        assert_eq!(read_python_literal(&literal), Some((text.to_string(), "")));
     }
 }

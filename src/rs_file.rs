@@ -27,16 +27,15 @@
 mod with_binary;
 
 use crate::build_cache::{short_hash, BuildCache};
-use crate::develop::{
-    develop, parse_develop_args, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
-    Prepare,
-};
+use crate::develop::{develop, parse_develop_args, DevelopRequest, InstallTarget, Prepare};
 use anyhow::{anyhow, bail, Context, Result};
-use maturin_hook_freshness::atomic_write;
-use maturin_hook_freshness::cache_location;
-use maturin_hook_freshness::record::{extension_module, Checking};
-use maturin_hook_freshness::report::Reporter;
-use maturin_hook_freshness::request::BuildRequest;
+use maturin_hook_core::atomic_write;
+use maturin_hook_core::cache_location;
+use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::pipeline;
+use maturin_hook_core::record::{extension_module, Checking};
+use maturin_hook_core::report::Reporter;
+use maturin_hook_core::request::BuildRequest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -110,7 +109,7 @@ pub struct RsFileRequest {
 /// What a build of a `.rs` file did, and where its extension module is.
 #[derive(Debug)]
 pub struct RsFileBuilt {
-    pub outcome: DevelopOutcome,
+    pub outcome: Outcome,
     pub extension: PathBuf,
     pub layout: RsFileLayout,
 }
@@ -140,14 +139,7 @@ pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBu
         python: request.python.clone(),
         build_dir: request.build_dir.clone(),
     };
-    let mut options = parse_develop_args(&request.args)?;
-    // Nothing is installed into the environment: no dependencies, no pip.
-    options.extras.clear();
-    options.group.clear();
-    options.uv = false;
-    options.skip_install = false;
-    options.pip_path = None;
-    options.cargo_options.target_dir = Some(layout.target_dir.clone());
+    let mut options = develop_options(&request.args, &layout)?;
     let prepare: Option<Prepare> = match request.generate {
         None => {
             // Before the freshness check: writes only what changed, so this is no rebuild.
@@ -182,20 +174,18 @@ pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBu
     let own_project = prepare.is_none();
     let outcome = develop(
         DevelopRequest {
-            state_dir: Some(layout.state_dir.clone()),
-            lock_timeout: request.lock_timeout,
-            install_target: InstallTarget::Directory(layout.output_dir.clone()),
-            python: Some(request.python),
-            force_rebuild: request.force_rebuild,
             prepare,
             // a project made by a caller's generator is not what the light check assumes
             request: own_project.then_some(build_request),
-            checking: Checking::Import,
-            ..DevelopRequest::new(options, request.environment)
+            ..develop_request(options, &layout, request.python, request.environment)
+        },
+        pipeline::Options {
+            lock_timeout: request.lock_timeout,
+            force: request.force_rebuild,
         },
         reporter,
     )?;
-    if own_project && matches!(outcome.action(), DevelopAction::Installed { .. }) {
+    if own_project && matches!(outcome.action, Action::Built { .. }) {
         // the lock the next new project starts from (written whole, so never read half-way)
         if let Ok(lock) = std::fs::read(layout.project_dir.join("Cargo.lock")) {
             let _ = atomic_write::write_if_changed(&layout.lock_seed, &lock);
@@ -218,6 +208,60 @@ pub fn build(request: RsFileRequest, reporter: &dyn Reporter) -> Result<RsFileBu
         outcome,
         extension,
         layout,
+    })
+}
+
+/// The `maturin develop` options of a `.rs` file's build: its flags, without those that only
+/// concern installing into an environment, and the shared target directory.
+fn develop_options(args: &[String], layout: &RsFileLayout) -> Result<maturin::DevelopOptions> {
+    let mut options = parse_develop_args(args)?;
+    // Nothing is installed into the environment: no dependencies, no pip.
+    options.extras.clear();
+    options.group.clear();
+    options.uv = false;
+    options.skip_install = false;
+    options.pip_path = None;
+    options.cargo_options.target_dir = Some(layout.target_dir.clone());
+    Ok(options)
+}
+
+fn develop_request(
+    options: maturin::DevelopOptions,
+    layout: &RsFileLayout,
+    python: PathBuf,
+    environment: PathBuf,
+) -> DevelopRequest {
+    DevelopRequest {
+        state_dir: Some(layout.state_dir.clone()),
+        install_target: InstallTarget::Directory(layout.output_dir.clone()),
+        python: Some(python),
+        checking: Checking::Import,
+        ..DevelopRequest::new(options, environment)
+    }
+}
+
+/// The develop that a build of `request` (a `.rs` file's) runs, as far as it decides: what
+/// `maturin import-hook status` compares with the record.
+pub fn planned_develop(request: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
+    let BuildRequest::RsFile {
+        rs_file,
+        module,
+        args,
+        python,
+        build_dir,
+    } = request
+    else {
+        bail!("not the build request of a .rs file");
+    };
+    let cache = BuildCache::at(cache_location::cache_root(
+        environment,
+        build_dir.as_deref(),
+    ));
+    let layout = RsFileLayout::new(&cache, rs_file, module);
+    let options = develop_options(args, &layout)?;
+    Ok(DevelopRequest {
+        request: Some(request.clone()),
+        ..develop_request(options, &layout, python.clone(), environment.to_path_buf())
     })
 }
 

@@ -7,9 +7,7 @@
 //! user's and is kept byte for byte: installing appends the block (after one separating line
 //! break), uninstalling removes the block and that line break again.
 
-pub mod settings;
-
-use settings::HookSettings;
+use maturin_hook_core::settings::{HookSettings, Value};
 use std::ops::Range;
 
 /// The first line of a managed block.
@@ -41,7 +39,9 @@ impl BlockOptions {
             Some(args) => HookSettings::from_args(args)?,
             None => HookSettings::default(),
         };
-        settings.color.get_or_insert(true);
+        if settings.get("color") == Some(&Value::Colour(None)) {
+            settings.set("color", Value::Colour(Some(true)))?;
+        }
         Ok(BlockOptions {
             settings,
             enable_project_importer,

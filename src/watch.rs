@@ -8,9 +8,11 @@
 //! takes the project lock that imports take, so an import racing the watcher waits for its
 //! build, or the watcher for the import's, and one build happens.
 
-use crate::develop::{develop, DevelopAction, DevelopOutcome, DevelopRequest};
+use crate::develop::{develop, DevelopRequest};
 use anyhow::{Context, Result};
-use maturin_hook_freshness::report::Reporter;
+use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::pipeline::Options;
+use maturin_hook_core::report::Reporter;
 use notify::event::{AccessKind, EventKind};
 use notify::{RecursiveMode, Watcher};
 use std::collections::BTreeSet;
@@ -42,7 +44,7 @@ pub trait WatchReporter: Reporter {
     /// Watching starts, or goes on with another set of inputs.
     fn watching(&self, _project: &str, _inputs: usize) {}
     /// A change was built and installed.
-    fn rebuilt(&self, _outcome: &DevelopOutcome) {}
+    fn rebuilt(&self, _outcome: &Outcome) {}
     /// A change did not build; the previous install is left as it was.
     fn failed(&self, _error: &anyhow::Error) {}
 }
@@ -85,7 +87,7 @@ impl WatchControl {
 /// `next_request` makes on every change, until `control` says stop. A failed build is reported
 /// and watching goes on; only a failure to watch at all is an error.
 pub fn watch(
-    first: &DevelopOutcome,
+    first: &Outcome,
     next_request: &dyn Fn() -> Result<DevelopRequest>,
     reporter: &dyn WatchReporter,
     control: &WatchControl,
@@ -103,12 +105,13 @@ pub fn watch(
             return Ok(WatchEnd::Stopped);
         }
         control.building.store(true, Ordering::SeqCst);
-        let result = next_request().and_then(|request| develop(request, reporter));
+        let result =
+            next_request().and_then(|request| develop(request, Options::default(), reporter));
         control.building.store(false, Ordering::SeqCst);
         match result {
             Ok(outcome) => {
                 last_failed = false;
-                if !matches!(outcome.action(), DevelopAction::UpToDate) {
+                if outcome.action != Action::UpToDate {
                     reporter.rebuilt(&outcome);
                 }
                 if !outcome.inputs.is_empty() && !inputs.are(&outcome.inputs) {

@@ -5,17 +5,16 @@
 #[cfg(unix)]
 mod build_output;
 
-use maturin_hook::develop::{develop, develop_request, DevelopAction, DevelopOutcome};
+use maturin_hook::develop::{develop, develop_request};
 use maturin_hook::environment::Environment;
-use maturin_hook::freshness::python::{to_python_error, BuildFailed, PyReporter};
-use maturin_hook::freshness::report::{BuildKind, BuildStart, OutputLine, OutputSorter, Reporter};
-use maturin_hook::freshness::request::BuildRequest;
-use maturin_hook::import_hook_cli::{run_for, ImportHookCli};
+use maturin_hook::hook_core::pipeline::Options;
+use maturin_hook::hook_core::python::{outcome_to_python, PyReporter};
+use maturin_hook::hook_core::report::{BuildKind, BuildStart, OutputLine, OutputSorter, Reporter};
+use maturin_hook::hook_core::request::BuildRequest;
+use maturin_hook::import_hook_cli::{run_for, ImportHookCli, StderrWarnings};
 use maturin_hook::rs_file::{self, RsFileRequest};
-use maturin_hook::site_customize::settings::HookSettings;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,56 +28,22 @@ fn versions() -> (&'static str, &'static str) {
     )
 }
 
-fn parse_request(request: &str) -> PyResult<BuildRequest> {
-    serde_json::from_str(request)
-        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))
-}
-
-fn timeout(seconds: Option<f64>) -> Option<Duration> {
-    seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)))
-}
-
-/// The full pipeline for `request` (the JSON of a `BuildRequest` of the hook or the project
-/// importer) into `environment` (`sys.prefix`), reporting to `reporter`. Returns
-/// `(action, reason, waited, modules)`.
-#[pyfunction]
-#[pyo3(signature = (request, environment, reporter, lock_timeout_seconds=None, force=false))]
-fn develop_project(
-    py: Python<'_>,
-    request: &str,
-    environment: PathBuf,
-    reporter: Py<PyAny>,
-    lock_timeout_seconds: Option<f64>,
-    force: bool,
-) -> PyResult<(&'static str, Option<String>, bool, Vec<String>)> {
-    let build = parse_request(request)?;
-    let outcome = in_process(py, reporter, |reporter| {
-        let mut request = develop_request(&build, &environment)?;
-        request.lock_timeout = timeout(lock_timeout_seconds);
-        request.force_rebuild = force;
-        develop(request, reporter)
-    })?;
-    Ok((
-        action_name(&outcome),
-        outcome.reason,
-        outcome.waited,
-        outcome.modules,
-    ))
-}
-
-/// Builds the `.rs` file of `request` (a `BuildRequest` of the `.rs` file importer) for
-/// `environment`, into the build cache. Does nothing when nothing changed.
-/// `generate(suggested_project_dir) -> project_dir`, when given, makes the project instead of
-/// the built-in generator, and is only called when a build is due. With `maturin` (a binary),
-/// that binary builds, the request's arguments are `maturin build` flags and `generate` is
-/// required. Returns `(action, extension module path, reason, waited)`.
+/// The full pipeline for `request` (the JSON of a `BuildRequest`) into `environment`
+/// (`sys.prefix`), reporting to `reporter`: what `_fast` hands over. Returns a
+/// `maturin_import_hook._outcome.Outcome`; a failure raises the exception the reporter makes of
+/// it.
+///
+/// For a `.rs` file: `generate(suggested_project_dir) -> project_dir`, when given, makes the
+/// project instead of the built-in generator, and is only called when a build is due. With
+/// `maturin` (a binary), that binary builds, the request's arguments are `maturin build` flags
+/// and `generate` is required.
 #[pyfunction]
 #[pyo3(signature = (
     request, environment, reporter, lock_timeout_seconds=None, force=false, generate=None,
     maturin=None,
 ))]
 #[allow(clippy::too_many_arguments)]
-fn build_rs_file(
+fn build(
     py: Python<'_>,
     request: &str,
     environment: PathBuf,
@@ -87,94 +52,91 @@ fn build_rs_file(
     force: bool,
     generate: Option<Py<PyAny>>,
     maturin: Option<PathBuf>,
-) -> PyResult<(&'static str, PathBuf, Option<String>, bool)> {
-    let BuildRequest::RsFile {
-        rs_file,
-        module,
-        args,
-        python,
-        build_dir,
-    } = parse_request(request)?
-    else {
-        return Err(PyValueError::new_err("not the build request of a .rs file"));
-    };
-    // An exception of `generate` is raised as it is, not as a failed build.
-    let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
-    let generate = generate.map(|callback| {
-        let slot = Arc::clone(&generate_error);
-        Box::new(move |suggested: &Path| {
-            Python::attach(|py| {
-                let result = callback
-                    .call1(py, (suggested.as_os_str(),))
-                    .and_then(|dir| dir.extract::<PathBuf>(py));
-                result.map_err(|error| {
-                    let message = format!("generating the project failed: {error}");
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
-                    anyhow::anyhow!(message)
-                })
-            })
-        }) as rs_file::GenerateProject
-    });
-    let request = RsFileRequest {
-        rs_file,
-        module_name: module,
-        args,
-        python,
-        environment,
-        build_dir,
-        lock_timeout: timeout(lock_timeout_seconds),
-        force_rebuild: force,
-        generate,
-        maturin,
-    };
-    let result = in_process(py, reporter, |reporter| rs_file::build(request, reporter));
-    if let Some(error) = generate_error
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-    {
-        return Err(error);
-    }
-    let built = result?;
-    Ok((
-        action_name(&built.outcome),
-        built.extension,
-        built.outcome.reason,
-        built.outcome.waited,
-    ))
-}
-
-fn action_name(outcome: &DevelopOutcome) -> &'static str {
-    match outcome.action() {
-        DevelopAction::UpToDate if outcome.waited => "found-rebuilt",
-        DevelopAction::UpToDate => "fresh",
-        DevelopAction::Installed { .. } => "installed",
-        DevelopAction::Replayed => "replayed",
-        DevelopAction::BuiltOnly => "built",
-        DevelopAction::UpstreamInstall => "upstream-install",
-        DevelopAction::SourcesGone => "sources-gone",
-    }
-}
-
-/// Runs `build` without the GIL, reporting to the Python `reporter`; a full build's output is
-/// captured (see [`CapturingReporter`]). A failure raises `BuildFailed` (or `TimeoutError`
-/// for the project lock).
-fn in_process<T: Send>(
-    py: Python<'_>,
-    reporter: Py<PyAny>,
-    build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
-) -> PyResult<T> {
+) -> PyResult<Py<PyAny>> {
+    let request: BuildRequest = serde_json::from_str(request)
+        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
+    let lock_timeout =
+        lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
     let reporter = CapturingReporter {
         inner: Arc::new(PyReporter(reporter)),
         #[cfg(unix)]
         capture: Mutex::new(None),
     };
+    let (outcome, extension) = match request {
+        BuildRequest::RsFile {
+            rs_file,
+            module,
+            args,
+            python,
+            build_dir,
+        } => {
+            // An exception of `generate` is raised as it is, not as a failed build.
+            let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
+            let generate = generate.map(|callback| {
+                let slot = Arc::clone(&generate_error);
+                Box::new(move |suggested: &Path| {
+                    Python::attach(|py| {
+                        let result = callback
+                            .call1(py, (suggested.as_os_str(),))
+                            .and_then(|dir| dir.extract::<PathBuf>(py));
+                        result.map_err(|error| {
+                            let message = format!("generating the project failed: {error}");
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                            anyhow::anyhow!(message)
+                        })
+                    })
+                }) as rs_file::GenerateProject
+            });
+            let request = RsFileRequest {
+                rs_file,
+                module_name: module,
+                args,
+                python,
+                environment,
+                build_dir,
+                lock_timeout,
+                force_rebuild: force,
+                generate,
+                maturin,
+            };
+            let result = in_process(py, &reporter, |reporter| rs_file::build(request, reporter));
+            if let Some(error) = generate_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                return Err(error);
+            }
+            let built = result?;
+            (built.outcome, Some(built.extension))
+        }
+        request => {
+            let outcome = in_process(py, &reporter, |reporter| {
+                let options = Options {
+                    lock_timeout,
+                    force,
+                };
+                develop(develop_request(&request, &environment)?, options, reporter)
+            })?;
+            (outcome, None)
+        }
+    };
+    outcome_to_python(py, &outcome, extension.as_deref())
+}
+
+/// Runs `build` without the GIL, reporting to `reporter`, which keeps the output of a full
+/// build off the program's streams. A failure becomes the exception the reporter makes of it.
+fn in_process<T: Send>(
+    py: Python<'_>,
+    reporter: &CapturingReporter,
+    build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
     let result = py.detach(|| {
-        let result = build(&reporter);
+        let result = build(reporter);
         reporter.finish();
         result
     });
-    result.map_err(to_python_error)
+    result.map_err(|error| reporter.inner.error(py, error))
 }
 
 /// A [`PyReporter`] that keeps a full build's output off the program's streams (see
@@ -276,78 +238,6 @@ fn generate_rs_project(
         .map_err(|error| PyValueError::new_err(format!("{error:#}")))
 }
 
-/// Parses maturin flags into the fields of `MaturinSettings` (a dict), with the one grammar of
-/// the hook's settings (`maturin_hook::site_customize::settings`). Raises ValueError.
-#[pyfunction]
-fn parse_maturin_settings(py: Python<'_>, args: Vec<String>) -> PyResult<Bound<'_, PyDict>> {
-    let settings = HookSettings::from_words(&args)
-        .map_err(|error| PyValueError::new_err(format!("argument parser error: {error}")))?;
-    let HookSettings {
-        release,
-        strip,
-        quiet,
-        jobs,
-        profile,
-        features,
-        all_features,
-        no_default_features,
-        target,
-        ignore_rust_version,
-        color,
-        frozen,
-        locked,
-        offline,
-        config,
-        unstable_flags,
-        verbose,
-        rustc_flags,
-        auditwheel,
-        zig,
-        extras,
-        uv,
-        skip_install,
-        group,
-        generate_stubs,
-    } = settings;
-    let fields = PyDict::new(py);
-    fields.set_item("release", release)?;
-    fields.set_item("strip", strip)?;
-    fields.set_item("quiet", quiet)?;
-    fields.set_item("jobs", jobs)?;
-    fields.set_item("profile", profile)?;
-    fields.set_item("features", features)?;
-    fields.set_item("all_features", all_features)?;
-    fields.set_item("no_default_features", no_default_features)?;
-    fields.set_item("target", target)?;
-    fields.set_item("ignore_rust_version", ignore_rust_version)?;
-    fields.set_item("color", color)?;
-    fields.set_item("frozen", frozen)?;
-    fields.set_item("locked", locked)?;
-    fields.set_item("offline", offline)?;
-    let config = match config {
-        Some(pairs) => {
-            let dict = PyDict::new(py);
-            for (key, value) in pairs {
-                dict.set_item(key, value)?;
-            }
-            Some(dict)
-        }
-        None => None,
-    };
-    fields.set_item("config", config)?;
-    fields.set_item("unstable_flags", unstable_flags)?;
-    fields.set_item("verbose", verbose)?;
-    fields.set_item("rustc_flags", rustc_flags)?;
-    fields.set_item("auditwheel", auditwheel)?;
-    fields.set_item("zig", zig)?;
-    fields.set_item("extras", extras)?;
-    fields.set_item("uv", uv)?;
-    fields.set_item("skip_install", skip_install)?;
-    fields.set_item("group", group)?;
-    fields.set_item("generate_stubs", generate_stubs)?;
-    Ok(fields)
-}
-
 /// `python -m maturin_import_hook <args>` for the running interpreter `python` of the
 /// environment `environment` (`sys.prefix`). Returns the exit status.
 #[pyfunction]
@@ -366,7 +256,7 @@ fn import_hook_cli(args: Vec<String>, python: PathBuf, environment: PathBuf) -> 
         root: environment,
         python,
     };
-    match run_for(cli.command, &environment) {
+    match run_for(cli.command, &environment, &StderrWarnings) {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("💥 maturin failed");
@@ -385,14 +275,11 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     // maturin's cargo commands are recorded through tracing (for replays); a program that set
     // up its own subscriber keeps it, and its builds are just never replayed.
     let _ = tracing_subscriber::registry()
-        .with(maturin_hook::develop::capture_layer())
+        .with(maturin_hook::develop::command_recorder())
         .try_init();
     module.add_function(wrap_pyfunction!(versions, module)?)?;
-    module.add_function(wrap_pyfunction!(develop_project, module)?)?;
-    module.add_function(wrap_pyfunction!(build_rs_file, module)?)?;
+    module.add_function(wrap_pyfunction!(build, module)?)?;
     module.add_function(wrap_pyfunction!(generate_rs_project, module)?)?;
     module.add_function(wrap_pyfunction!(import_hook_cli, module)?)?;
-    module.add_function(wrap_pyfunction!(parse_maturin_settings, module)?)?;
-    module.add("BuildFailed", module.py().get_type::<BuildFailed>())?;
     Ok(())
 }

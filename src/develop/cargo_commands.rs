@@ -1,9 +1,9 @@
 //! Recording what a full build ran, so that a change of Rust sources only can be rebuilt by
-//! replaying cargo (see `maturin_hook_freshness::replay`) instead of resolving the project
+//! replaying cargo (see `maturin_hook_core::replay`) instead of resolving the project
 //! again.
 //!
 //! maturin logs each cargo command it spawns (`Running <Command as Debug>`, target
-//! `maturin::compile`, level DEBUG). [`capture_layer`] collects those events while
+//! `maturin::compile`, level DEBUG). [`command_recorder`] collects those events while
 //! [`capture`] runs; [`parse_command`] turns one back into a [`RecordedCommand`] and accepts
 //! it only if that command prints exactly as the original did, so a change of the format
 //! costs the quick path, never correctness.
@@ -11,8 +11,8 @@
 use super::cargo_paths;
 use crate::cargo_child::CargoInDirectory;
 use maturin::{BridgeModel, BuildContext};
-use maturin_hook_freshness::fingerprint;
-use maturin_hook_freshness::replay::{CargoStep, RebuildPlan, RecordedCommand};
+use maturin_hook_core::fingerprint;
+use maturin_hook_core::replay::{CargoStep, RebuildPlan, RecordedCommand};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ thread_local! {
 }
 
 /// The tracing layer that sees maturin's cargo commands; part of every subscriber we install.
-pub fn capture_layer<S>() -> impl Layer<S>
+pub fn command_recorder<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {
@@ -67,7 +67,7 @@ impl Visit for MessageVisitor {
 }
 
 /// Runs `build`, returning its result and the cargo commands maturin logged meanwhile.
-pub fn capture<T>(build: impl FnOnce() -> T) -> (T, Vec<String>) {
+pub fn recording<T>(build: impl FnOnce() -> T) -> (T, Vec<String>) {
     CAPTURED.with(|captured| *captured.borrow_mut() = Some(Vec::new()));
     let result = build();
     let commands = CAPTURED.with(|captured| captured.borrow_mut().take().unwrap_or_default());
@@ -79,7 +79,7 @@ pub enum Installed<'a> {
     /// Every installed file.
     All(&'a [PathBuf]),
     /// Some of them: the rest is installed by someone else later (a PEP 517 frontend), and
-    /// the destinations found there are added then (`maturin_hook_freshness::adopt`).
+    /// the destinations found there are added then (`maturin_hook_core::adopt`).
     Partly(&'a [PathBuf]),
 }
 

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use maturin::BuildContext;
-use maturin_hook_freshness::report::{OutputLine, Reporter};
+use maturin_hook_core::report::{OutputLine, Reporter};
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use std::collections::HashMap;

@@ -3,22 +3,21 @@
 //! `maturin pep517 build-wheel --editable --with-hook` builds the editable wheel as always,
 //! then adds the hook's `.pth` to it (the frontend installs it, and uninstalls it, with the
 //! project) and records the build, for the first import to take over instead of building
-//! again (`maturin_hook_freshness::adopt`). The hook then rebuilds with the settings of that
+//! again (`maturin_hook_core::adopt`). The hook then rebuilds with the settings of that
 //! build (see `build_options::develop_options`).
 
-use super::capture;
 use super::cargo_commands;
+use super::front_ends::settings_fingerprint;
 use super::install::top_level_modules;
-use super::settings::{self, Fingerprinted};
-use crate::build_options::{develop_options, BuildWheelOptions};
+use super::record_build;
+use crate::build_options::BuildWheelOptions;
 use crate::hook;
 use crate::wheel_install::{self, layout::Wheel};
 use anyhow::{bail, Context, Result};
 use maturin::{BuildContext, BuildOrchestrator, BuiltWheel};
-use maturin_hook_freshness::adopt::EditableBuild;
-use maturin_hook_freshness::fingerprint::{self, sha256_file};
-use maturin_hook_freshness::request::BuildRequest;
-use sha2::{Digest, Sha256};
+use maturin_hook_core::adopt::EditableBuild;
+use maturin_hook_core::fingerprint::{self, sha256_file, sha256_hex};
+use maturin_hook_core::request::BuildRequest;
 use std::path::{Path, PathBuf};
 
 /// Builds the editable wheel of `context` (built as `options`, which `args` spell) with the
@@ -35,21 +34,21 @@ pub fn build_wheel(
         .join("maturin-hook")
         .join(format!(
             "editable-{}.json",
-            maturin_hook_freshness::short_hash(manifest_path.as_os_str().as_encoded_bytes())
+            maturin_hook_core::short_hash(manifest_path.as_os_str().as_encoded_bytes())
         ));
     let record_dir = record_path.parent().expect("a file in a directory");
     std::fs::create_dir_all(record_dir)
         .with_context(|| format!("cannot create {}", record_dir.display()))?;
     let build_started_ns = fingerprint::filesystem_now(record_dir)?;
     let (wheels, commands) =
-        cargo_commands::capture(|| BuildOrchestrator::new(context).build_wheels());
+        cargo_commands::recording(|| BuildOrchestrator::new(context).build_wheels());
     let wheel = match wheels?.into_iter().collect::<Vec<_>>().as_slice() {
         [wheel] => wheel.clone(),
         other => bail!("expected exactly one editable wheel, got {}", other.len()),
     };
     let cwd = std::env::current_dir().context("Failed to detect the current directory")?;
     let request = BuildRequest::Editable {
-        args: args.to_vec(),
+        args: without_interpreter(args),
         cwd: cwd.clone(),
         manifest_path: manifest_path.clone(),
         adopt: record_path.clone(),
@@ -64,17 +63,9 @@ pub fn build_wheel(
     root_files.push((pth_name, pth));
     wheel_install::put_root_files(&wheel.path, &root_files)?;
 
-    let mut develop = develop_options(options);
-    develop.cargo_options.manifest_path = Some(manifest_path);
-    let python = built_for(options)?;
-    let settings = settings::fingerprint(&Fingerprinted {
-        options: &develop,
-        python: &python,
-        with_hook: true,
-        release_by_default: true,
-        extra_inputs: &[],
-    });
-    let record = capture::capture(capture::Build {
+    // what an import's develop of this request will compare
+    let settings = settings_fingerprint(&request, &built_for(options)?)?;
+    let record = record_build::record(record_build::Build {
         context,
         settings,
         environment: Path::new(""),
@@ -101,7 +92,7 @@ pub fn build_wheel(
             !file.name.starts_with(&format!("{}/", built.dist_info))
                 && !file.name.starts_with(&format!("{}/", built.data_dir))
         })
-        .map(|file| (file.name.clone(), hex_sha256(&file.content)))
+        .map(|file| (file.name.clone(), sha256_hex(&file.content)))
         .collect();
     EditableBuild {
         record,
@@ -113,6 +104,28 @@ pub fn build_wheel(
     Ok(wheel)
 }
 
+/// `args` without the interpreter: the backend names the one it runs in, which for an isolated
+/// build is a temporary environment that is gone before the first import. Rebuilds are for
+/// the environment that imports, whose interpreter the settings fingerprint takes for the
+/// same one when it is (see `options::fingerprint`).
+fn without_interpreter(args: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut in_values = false;
+    for arg in args {
+        if arg == "-i" || arg == "--interpreter" {
+            in_values = true;
+        } else if arg.starts_with("--interpreter=") {
+            in_values = false;
+        } else if in_values && !arg.starts_with('-') {
+            // `--interpreter` takes one or more values
+        } else {
+            in_values = false;
+            kept.push(arg.clone());
+        }
+    }
+    kept
+}
+
 /// The interpreter `options` build for (the backend names it).
 fn built_for(options: &BuildWheelOptions) -> Result<PathBuf> {
     match options.build_options.python.interpreter.as_slice() {
@@ -121,9 +134,19 @@ fn built_for(options: &BuildWheelOptions) -> Result<PathBuf> {
     }
 }
 
-fn hex_sha256(content: &[u8]) -> String {
-    Sha256::digest(content)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_arguments_name_no_interpreter() {
+        let args = |text: &str| text.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            without_interpreter(&args(
+                "--editable --interpreter /tmp/.tmpX/bin/python --release -i /a /b --profile=dev \
+                 --interpreter=/c -F x"
+            )),
+            args("--editable --release --profile=dev -F x")
+        );
+    }
 }

@@ -4,15 +4,30 @@
 use super::{parse_develop_args, DevelopRequest, HookInstall};
 use crate::build_options;
 use anyhow::{bail, Context, Result};
-use maturin_hook_freshness::project_discovery;
-use maturin_hook_freshness::record::Checking;
-use maturin_hook_freshness::request::BuildRequest;
-use std::path::Path;
+use maturin_hook_core::project_discovery;
+use maturin_hook_core::record::Checking;
+use maturin_hook_core::request::BuildRequest;
+use std::path::{Path, PathBuf};
 
 /// The develop of `build` into `environment` (`sys.prefix`). `.rs` files are built by
 /// [`crate::rs_file::build`], which generates their project first.
 pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Result<DevelopRequest> {
-    let state_dir = build_request.id(environment)?.state_dir;
+    Ok(DevelopRequest {
+        environment: environment.to_path_buf(),
+        state_dir: Some(build_request.id(environment)?.state_dir),
+        ..configured(build_request)?
+    })
+}
+
+/// The fingerprint of the settings that `build` asks for, built for `python` (see
+/// [`DevelopRequest::settings_fingerprint`]): what a record of its build holds.
+pub fn settings_fingerprint(build_request: &BuildRequest, python: &Path) -> Result<String> {
+    Ok(configured(build_request)?.settings_fingerprint(python))
+}
+
+/// The develop of `build`, into no environment yet.
+fn configured(build_request: &BuildRequest) -> Result<DevelopRequest> {
+    let environment = PathBuf::new();
     let request = match build_request {
         BuildRequest::Hook {
             args,
@@ -40,7 +55,7 @@ pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Resu
                 }),
                 // where `maturin develop --with-hook` ran, as its replays do
                 cargo_dir: Some(cwd.clone()),
-                ..DevelopRequest::new(options, environment.to_path_buf())
+                ..DevelopRequest::new(options, environment.clone())
             }
         }
         BuildRequest::Editable {
@@ -56,18 +71,10 @@ pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Resu
             let mut options = build_options::develop_options(&build);
             options.cargo_options.manifest_path = Some(manifest_path.clone());
             DevelopRequest {
-                // the interpreter the backend built for, while it exists (else the environment's)
-                python: build
-                    .build_options
-                    .python
-                    .interpreter
-                    .first()
-                    .filter(|python| python.is_file())
-                    .cloned(),
                 release_by_default: true,
                 hook: Some(HookInstall::Request(build_request.clone())),
                 cargo_dir: Some(cwd.clone()),
-                ..DevelopRequest::new(options, environment.to_path_buf())
+                ..DevelopRequest::new(options, environment.clone())
             }
         }
         BuildRequest::ProjectImporter {
@@ -84,7 +91,7 @@ pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Resu
                 build_dir: build_dir.clone(),
                 extra_inputs: extra_inputs.clone(),
                 cargo_dir: manifest_path.parent().map(Path::to_path_buf),
-                ..DevelopRequest::new(options, environment.to_path_buf())
+                ..DevelopRequest::new(options, environment.clone())
             }
         }
         BuildRequest::RsFile { rs_file, .. } => bail!(
@@ -93,7 +100,6 @@ pub fn develop_request(build_request: &BuildRequest, environment: &Path) -> Resu
         ),
     };
     Ok(DevelopRequest {
-        state_dir: Some(state_dir),
         request: Some(build_request.clone()),
         checking: Checking::Import,
         ..request

@@ -2,10 +2,9 @@
 //! install it (into the environment or a directory) and record what the build read and wrote.
 
 use super::install::{self, Installation};
-use super::{
-    capture, cargo_commands, DevelopAction, DevelopOutcome, DevelopRequest, InstallTarget,
-};
+use super::{cargo_commands, record_build, DevelopRequest, InstallTarget};
 use crate::build_cache::BuildCache;
+use crate::build_options;
 use crate::cargo_child::{self, CargoInDirectory};
 use crate::environment::environment_python;
 use anyhow::{bail, Context as _, Result};
@@ -13,9 +12,10 @@ use maturin::{
     BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
     OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
 };
-use maturin_hook_freshness::fingerprint;
-use maturin_hook_freshness::report::{self, BuildKind, BuildStart, Reporter};
-use maturin_hook_freshness::request::KnownRequest;
+use maturin_hook_core::fingerprint;
+use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::report::{self, BuildKind, BuildStart, Reporter};
+use maturin_hook_core::request::KnownRequest;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,10 +40,11 @@ const CARGO_LOG: &str = "cargo.log";
 
 pub fn run(
     request: &mut DevelopRequest,
+    force: bool,
     context: Context<'_>,
     reason: String,
     reporter: &dyn Reporter,
-) -> Result<DevelopOutcome> {
+) -> Result<Outcome> {
     let project = context
         .state_dir
         .file_name()
@@ -86,19 +87,11 @@ pub fn run(
         std::fs::remove_dir_all(&wheel_dir)
             .with_context(|| format!("cannot empty {}", wheel_dir.display()))?;
     }
-    let mut outcome = DevelopOutcome {
-        reason: Some(reason),
-        ..DevelopOutcome::default()
-    };
+    let mut outcome = Outcome::new(Action::BuiltInPlace).because(reason);
     let resolve_started = Instant::now();
     let mut build = build_context(&request.options, context.python, &wheel_dir)?;
     if request.release_by_default {
-        // as a PEP 517 build: release unless a profile was chosen
-        build
-            .project
-            .cargo_options
-            .profile
-            .get_or_insert_with(|| "release".to_string());
+        build_options::release_unless_a_profile_was_chosen(&mut build);
     }
     outcome.timings.resolve = resolve_started.elapsed();
     let metadata = &build.project.metadata24;
@@ -107,22 +100,18 @@ pub fn run(
 
     if request.options.skip_install {
         build_wheels(&build, &mut outcome.timings.compile)?;
-        outcome.action = Some(DevelopAction::BuiltOnly);
         return Ok(outcome);
     }
     let environment_python = environment_python(&request.environment);
     let compile_time = &mut outcome.timings.compile;
     let build_wheels = || build_wheels(&build, compile_time);
     let installation: Installation = match &request.install_target {
-        InstallTarget::Directory(dir) => install::into_directory(
-            dir,
-            request.force_rebuild,
-            context.previous_outputs,
-            build_wheels,
-        )?,
+        InstallTarget::Directory(dir) => {
+            install::into_directory(dir, force, context.previous_outputs, build_wheels)?
+        }
         InstallTarget::Environment => install::into_environment(
             &build,
-            install::Environment {
+            install::EnvironmentInstall {
                 root: &request.environment,
                 python: &environment_python,
                 cache: context.cache,
@@ -134,7 +123,7 @@ pub fn run(
         )?,
     };
     outcome.timings.install = installation.duration;
-    let mut record = capture::capture(capture::Build {
+    let mut record = record_build::record(record_build::Build {
         context: &build,
         settings: context.settings,
         environment: &request.environment,
@@ -151,9 +140,9 @@ pub fn run(
         record.learn(Some(known));
     }
     record.save(context.state_dir)?;
-    outcome.action = Some(DevelopAction::Installed {
+    outcome.action = Action::Built {
         metadata_changed: installation.metadata_changed,
-    });
+    };
     outcome.modules = record.modules.clone();
     outcome.written = installation.written;
     outcome.outputs = record.output_paths();
@@ -176,7 +165,7 @@ fn build_wheels(
 ) -> Result<(Vec<BuiltWheel>, Vec<String>)> {
     let compile_started = Instant::now();
     let (wheels, commands) =
-        cargo_commands::capture(|| BuildOrchestrator::new(context).build_wheels());
+        cargo_commands::recording(|| BuildOrchestrator::new(context).build_wheels());
     *compile_time = compile_started.elapsed();
     Ok((wheels?, commands))
 }

@@ -9,9 +9,9 @@ use crate::interpreter;
 use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
 use anyhow::{anyhow, Context, Result};
 use maturin::{BuildContext, BuiltWheel, DevelopOptions};
-use maturin_hook_freshness::report::Reporter;
-use maturin_hook_freshness::request::BuildRequest;
-use maturin_hook_freshness::request::KnownRequest;
+use maturin_hook_core::report::Reporter;
+use maturin_hook_core::request::BuildRequest;
+use maturin_hook_core::request::KnownRequest;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -67,8 +67,8 @@ pub fn into_directory<'a>(
     })
 }
 
-/// The environment an install goes into.
-pub struct Environment<'a> {
+/// Where and how an install into an environment goes.
+pub struct EnvironmentInstall<'a> {
     pub root: &'a Path,
     /// Its interpreter (the build may be for another one: see `DevelopRequest::python`).
     pub python: &'a Path,
@@ -81,7 +81,7 @@ pub struct Environment<'a> {
 /// `.pth` when asked) into the environment.
 pub fn into_environment<'a>(
     context: &BuildContext,
-    environment: Environment<'_>,
+    environment: EnvironmentInstall<'_>,
     reporter: &dyn Reporter,
     build: impl FnOnce() -> Result<(Vec<BuiltWheel>, Vec<String>)> + 'a,
 ) -> Result<Installation> {

@@ -7,34 +7,35 @@
 //! the project); missing dependencies are installed with pip or uv. The record of the build
 //! makes an unchanged project cost a few stats the next time.
 
-mod capture;
 mod cargo_commands;
 mod cargo_paths;
-mod decide;
 mod dependencies;
 pub mod editable;
 mod front_ends;
 mod full_build;
 mod install;
-pub mod settings;
+pub mod options;
+mod record_build;
 
-pub use cargo_commands::capture_layer;
+pub use cargo_commands::command_recorder;
 pub use front_ends::develop_request;
-pub use settings::parse_develop_args;
+pub use options::parse_develop_args;
 
 use crate::build_cache::BuildCache;
 use crate::environment::environment_python;
 use anyhow::{bail, Result};
-use decide::{Asked, Decision};
 use maturin::DevelopOptions;
-use maturin_hook_freshness::cache_location;
-use maturin_hook_freshness::lock::ProjectLock;
-use maturin_hook_freshness::record::{BuildRecord, Checking};
-use maturin_hook_freshness::replay;
-use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
-use maturin_hook_freshness::request::BuildRequest;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use maturin_hook_core::cache_location;
+use maturin_hook_core::decision::{decide, Decision, Settings, Situation};
+use maturin_hook_core::lock::ProjectLock;
+use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::pipeline;
+use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
+use maturin_hook_core::replay;
+use maturin_hook_core::report::Reporter;
+use maturin_hook_core::request::BuildRequest;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Where a develop puts what it built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,8 +78,6 @@ pub struct DevelopRequest {
     /// Where the build record lives; by default derived from the environment and the project
     /// (see [`cache_location::develop_state_dir`]).
     pub state_dir: Option<PathBuf>,
-    /// How long to wait for another build of the project (`None`: as long as it takes).
-    pub lock_timeout: Option<Duration>,
     /// Where the build goes (default: the environment).
     pub install_target: InstallTarget,
     /// The interpreter to build for (default: the environment's `bin/python`; an editable
@@ -87,8 +86,6 @@ pub struct DevelopRequest {
     /// Build in release mode unless a profile was chosen (on the command line or in
     /// pyproject.toml), as PEP 517 builds do.
     pub release_by_default: bool,
-    /// Build even when nothing changed (and write the outputs anew).
-    pub force_rebuild: bool,
     /// Called when a build is due (see [`Prepare`]).
     pub prepare: Option<Prepare>,
     /// The build cache to keep the record and lock in (default: the environment's).
@@ -96,7 +93,7 @@ pub struct DevelopRequest {
     /// Files the build is to be considered to depend on besides those it read (the lists of a
     /// Python `ProjectFileSearcher`): a change of one, or of the list, is a full develop.
     pub extra_inputs: Vec<PathBuf>,
-    /// The front end's request (see `maturin_hook_freshness::request`), recorded with its key
+    /// The front end's request (see `maturin_hook_core::request`), recorded with its key
     /// so that its light check can trust the record.
     pub request: Option<BuildRequest>,
     /// What the freshness check covers: `maturin develop` also reinstalls changed packaged
@@ -115,11 +112,9 @@ impl DevelopRequest {
             upstream_install: false,
             hook: None,
             state_dir: None,
-            lock_timeout: None,
             install_target: InstallTarget::Environment,
             python: None,
             release_by_default: false,
-            force_rebuild: false,
             prepare: None,
             build_dir: None,
             extra_inputs: Vec::new(),
@@ -128,91 +123,47 @@ impl DevelopRequest {
             cargo_dir: None,
         }
     }
-}
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DevelopAction {
-    /// Nothing changed since the last develop: no build, no install.
-    UpToDate,
-    /// Built and installed; `metadata_changed` is false when only the extension (or binary)
-    /// was replaced and the dist-info was left alone.
-    Installed { metadata_changed: bool },
-    /// Only Rust sources changed: cargo was run again as the last build ran it and the new
-    /// extension (or binary) replaced the installed one; nothing else was touched.
-    Replayed,
-    /// `--skip-install`: built in place only.
-    BuiltOnly,
-    /// `--upstream-install`: maturin's own pip/uv based develop.
-    UpstreamInstall,
-    /// The project directory is gone; the last install was left as it is.
-    SourcesGone,
-}
-
-/// What a develop did.
-#[derive(Debug, Default)]
-pub struct DevelopOutcome {
-    pub action: Option<DevelopAction>,
-    /// Another build of the project held the lock, and this one waited for it.
-    pub waited: bool,
-    /// Why a build happened (the first changed input), when one did.
-    pub reason: Option<String>,
-    pub project_name: Option<String>,
-    pub version: Option<String>,
-    /// The top-level modules the install provides.
-    pub modules: Vec<String>,
-    /// Files written into the environment.
-    pub written: Vec<PathBuf>,
-    /// Every file the build installed (written now or before), as recorded.
-    pub outputs: Vec<PathBuf>,
-    /// The files the build read, as recorded for the next freshness check.
-    pub inputs: Vec<PathBuf>,
-    pub timings: Timings,
-}
-
-impl DevelopOutcome {
-    pub fn action(&self) -> &DevelopAction {
-        self.action.as_ref().unwrap_or(&DevelopAction::UpToDate)
-    }
-
-    fn from_record(action: DevelopAction, record: &BuildRecord) -> DevelopOutcome {
-        DevelopOutcome {
-            action: Some(action),
-            project_name: Some(record.name.clone()),
-            version: Some(record.version.clone()),
-            modules: record.modules.clone(),
-            outputs: record.output_paths(),
-            inputs: record.input_paths(),
-            ..DevelopOutcome::default()
+    /// The interpreter the build is for.
+    pub fn python(&self) -> PathBuf {
+        match &self.python {
+            Some(python) => python.clone(),
+            None => environment_python(&self.environment),
         }
     }
+
+    /// The fingerprint of the settings of this request with the interpreter `python`, which
+    /// the decision compares with the record's (see [`options::fingerprint`]).
+    pub fn settings_fingerprint(&self, python: &Path) -> String {
+        let mut extra_inputs = self.extra_inputs.clone();
+        extra_inputs.sort();
+        extra_inputs.dedup();
+        options::fingerprint(&options::Fingerprinted {
+            options: &self.options,
+            python,
+            with_hook: self.hook.is_some(),
+            release_by_default: self.release_by_default,
+            extra_inputs: &extra_inputs,
+        })
+    }
 }
 
-#[derive(Debug, Default)]
-pub struct Timings {
-    pub freshness_check: Duration,
-    pub resolve: Duration,
-    pub compile: Duration,
-    pub install: Duration,
-    pub total: Duration,
-}
-
-/// Runs the pipeline for `request`, telling `reporter` what happens.
-pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<DevelopOutcome> {
+/// Runs the pipeline for `request` as `options` say (how long to wait for another build, and
+/// whether to build even when nothing changed), telling `reporter` what happens.
+pub fn develop(
+    mut request: DevelopRequest,
+    options: pipeline::Options,
+    reporter: &dyn Reporter,
+) -> Result<Outcome> {
     let started = Instant::now();
     if request.upstream_install {
         maturin::develop(request.options, &request.environment)?;
-        return Ok(DevelopOutcome {
-            action: Some(DevelopAction::UpstreamInstall),
-            ..DevelopOutcome::default()
-        });
+        return Ok(Outcome::new(Action::UpstreamInstall));
     }
     if request.hook.is_some() && request.install_target != InstallTarget::Environment {
         bail!("the import hook can only be installed into an environment");
     }
-    let python = match &request.python {
-        Some(python) => python.clone(),
-        None => environment_python(&request.environment),
-    };
+    let python = request.python();
     if !python.is_file() {
         bail!(
             "{} is not a Python environment: there is no interpreter at {}",
@@ -233,16 +184,10 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
     };
     request.extra_inputs.sort();
     request.extra_inputs.dedup();
-    let settings = settings::fingerprint(&settings::Fingerprinted {
-        options: &request.options,
-        python: &python,
-        with_hook: request.hook.is_some(),
-        release_by_default: request.release_by_default,
-        extra_inputs: &request.extra_inputs,
-    });
+    let settings = request.settings_fingerprint(&python);
 
     let mut waited = false;
-    let _lock = ProjectLock::acquire(&state_dir, request.lock_timeout, |lock| {
+    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |lock| {
         waited = true;
         reporter.waiting_for_lock(lock);
     })?;
@@ -253,65 +198,54 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
     let check_started = Instant::now();
     let loaded = BuildRecord::load(&state_dir, &request.environment);
     let previous_outputs = match &loaded {
-        maturin_hook_freshness::record::Loaded::Record(record) => record.output_paths(),
+        Loaded::Record(record) => record.output_paths(),
         _ => Vec::new(),
     };
-    let decision = decide::decide(
+    let decision = decide(Situation {
         loaded,
-        Asked {
-            settings: &settings,
-            request: known.as_ref(),
-            force: request.force_rebuild,
-            skip_install: request.options.skip_install,
-            checking: request.checking,
-        },
-    );
+        environment: &request.environment,
+        request: known.as_ref(),
+        settings: Settings::Fingerprint(&settings),
+        force: options.force,
+        skip_install: request.options.skip_install,
+        checking: request.checking,
+    });
     let freshness_check = check_started.elapsed();
     let mut outcome = match decision {
-        Decision::UpToDate { record, save } => {
+        Decision::UpToDate {
+            record,
+            save,
+            adopted,
+        } => {
             if save {
                 record.save(&state_dir)?;
             }
-            DevelopOutcome::from_record(DevelopAction::UpToDate, &record)
+            let action = match (adopted, waited) {
+                (true, _) => Action::Adopted,
+                (false, true) => Action::FoundRebuilt,
+                (false, false) => Action::UpToDate,
+            };
+            Outcome::of_record(action, &record)
         }
-        Decision::SourcesGone { project_dir } => DevelopOutcome {
-            action: Some(DevelopAction::SourcesGone),
-            reason: Some(format!(
-                "the project directory {} is gone",
-                project_dir.display()
-            )),
-            ..DevelopOutcome::default()
-        },
+        Decision::SourcesGone { project_dir } => pipeline::sources_gone(&project_dir),
         Decision::Replay {
-            mut record,
+            record,
             reason,
             changes,
-        } => {
-            reporter.building(&BuildStart {
-                project: &record.name,
-                reason: &reason,
-                kind: BuildKind::Replay,
-                cargo_log: None,
-            });
-            let compile_started = Instant::now();
-            let plan = record
-                .replay
-                .clone()
-                .expect("a replayable record has a plan");
-            let replayed = replay::replay(&plan, &changes, &state_dir, reporter)?;
-            record.record_replay(&replayed)?;
-            record.learn(known.as_ref());
-            record.save(&state_dir)?;
-            let mut outcome = DevelopOutcome::from_record(DevelopAction::Replayed, &record);
-            outcome.reason = Some(reason);
-            outcome.written = replayed.written;
-            outcome.timings.compile = compile_started.elapsed();
-            outcome
-        }
+            ..
+        } => pipeline::replay_and_record(
+            record,
+            &reason,
+            &changes,
+            &state_dir,
+            known.as_ref(),
+            reporter,
+        )?,
         Decision::Full { reason, changes } => {
             replay::bump_for_cargo(&changes, &state_dir)?;
             full_build::run(
                 &mut request,
+                options.force,
                 full_build::Context {
                     python: &python,
                     cache: &cache,
@@ -320,7 +254,7 @@ pub fn develop(mut request: DevelopRequest, reporter: &dyn Reporter) -> Result<D
                     previous_outputs: &previous_outputs,
                     known: known.as_ref(),
                 },
-                reason,
+                reason.to_string(),
                 reporter,
             )?
         }

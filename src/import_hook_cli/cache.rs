@@ -1,11 +1,12 @@
 //! `maturin import-hook cache info|clear`: the build cache of the target environment.
 
-use super::report::Report;
+use super::info_output::Report;
 use super::OutputFormat;
 use crate::build_cache::BuildCache;
 use crate::environment::Environment;
 use anyhow::{anyhow, bail, Result};
 use fs4::fs_std::FileExt;
+use maturin_hook_core::report::Reporter;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -84,7 +85,13 @@ fn confirm(out: &mut dyn Write) -> Result<bool> {
     }
 }
 
-pub fn clear(target: &Environment, yes: bool, force: bool, out: &mut dyn Write) -> Result<()> {
+pub fn clear(
+    target: &Environment,
+    yes: bool,
+    force: bool,
+    out: &mut dyn Write,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     let cache = BuildCache::for_environment(&target.root);
     let root = cache.root();
     if !root.is_dir() {
@@ -96,11 +103,11 @@ pub fn clear(target: &Environment, yes: bool, force: bool, out: &mut dyn Write) 
             Locks::Held(locks) => Ok(locks),
             Locks::Busy(lock) if force => {
                 if warn {
-                    eprintln!(
-                        "⚠️  Warning: a build is in progress ({} is locked by another process); \
-                     clearing the cache anyway because of --force",
+                    reporter.warning(&format!(
+                        "a build is in progress ({} is locked by another process); clearing the \
+                         cache anyway because of --force",
                         lock.display()
-                    );
+                    ));
                 }
                 Ok(Vec::new())
             }

@@ -1,14 +1,15 @@
 //! `maturin import-hook site install|uninstall|info`: the managed block in sitecustomize.py
 //! (or usercustomize.py) of the target environment.
 
-use super::report::Report;
+use super::info_output::Report;
 use super::OutputFormat;
 use crate::build_cache::BuildCache;
 use crate::environment::Environment;
 use crate::interpreter;
 use crate::site_customize::{self, BlockOptions, BrokenBlock, InstallEdit, UninstallEdit};
 use anyhow::{anyhow, bail, Context, Result};
-use maturin_hook_freshness::atomic_write;
+use maturin_hook_core::atomic_write;
+use maturin_hook_core::report::Reporter;
 use serde::Deserialize;
 use std::fs;
 use std::io::{self, Write};
@@ -292,19 +293,25 @@ fn on_off(value: bool) -> &'static str {
 }
 
 /// A stderr warning when the block in `path` will not run at start-up.
-fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Environment) {
+fn warn_if_not_run(
+    files: &SiteFiles,
+    path: &Path,
+    user: bool,
+    target: &Environment,
+    reporter: &dyn Reporter,
+) {
     let facts = &files.facts;
     if user {
         if !facts.user_site_enabled() {
-            eprintln!(
-                "⚠️  Warning: the user site is disabled for {} (site.ENABLE_USER_SITE is {}), \
+            reporter.warning(&format!(
+                "the user site is disabled for {} (site.ENABLE_USER_SITE is {}), \
                  so usercustomize.py is not imported at start-up and the import hook is not \
                  activated. A virtual environment enables it only when created with \
                  --system-site-packages; leave out --user to use the environment's \
                  sitecustomize.py",
                 target.root.display(),
                 facts.user_site_enabled_text()
-            );
+            ));
         }
         return;
     }
@@ -313,38 +320,37 @@ fn warn_if_not_run(files: &SiteFiles, path: &Path, user: bool, target: &Environm
         .as_deref()
         .filter(|origin| !same_file(origin, path))
     {
-        eprintln!(
-            "⚠️  Warning: a start of {} imports {} as sitecustomize (it comes first on \
+        reporter.warning(&format!(
+            "a start of {} imports {} as sitecustomize (it comes first on \
              sys.path), so {} is not run and the import hook is not activated. Call \
              maturin_import_hook.install() in your code instead (or, if you manage that file, \
              add the block to it)",
             target.root.display(),
             origin.display(),
             path.display(),
-        );
+        ));
     } else if facts.sitecustomize.is_none()
         && !path
             .parent()
             .is_some_and(|dir| facts.sys_path.iter().any(|entry| same_file(entry, dir)))
     {
-        eprintln!(
-            "⚠️  Warning: {} is not on sys.path at start-up of {}, so {} is not run",
+        reporter.warning(&format!(
+            "{} is not on sys.path at start-up of {}, so {} is not run",
             path.parent().unwrap_or(path).display(),
             target.root.display(),
             path.display()
-        );
+        ));
     }
 }
 
 /// A stderr warning when the block cannot activate anything: the package is missing.
-fn warn_if_package_missing(files: &SiteFiles, target: &Environment) {
+fn warn_if_package_missing(files: &SiteFiles, target: &Environment, reporter: &dyn Reporter) {
     if files.facts.hook_package.is_none() {
-        eprintln!(
-            "⚠️  Warning: maturin_import_hook is not installed for {}: until it is, the block \
-             does nothing at start-up (install maturin-hook, which provides it, into that \
-             environment)",
+        reporter.warning(&format!(
+            "maturin_import_hook is not installed for {}: until it is, the block does nothing \
+             at start-up (install maturin-hook, which provides it, into that environment)",
             target.root.display()
-        );
+        ));
     }
 }
 
@@ -353,6 +359,7 @@ pub fn install(
     options: &BlockOptions,
     force: bool,
     out: &mut dyn Write,
+    reporter: &dyn Reporter,
 ) -> Result<()> {
     let user = options.user;
     let files = SiteFiles::of(target)?;
@@ -387,8 +394,8 @@ pub fn install(
                 on_off(options.enable_project_importer),
                 on_off(options.enable_rs_file_importer),
             )?;
-            warn_if_not_run(&files, &path, user, target);
-            warn_if_package_missing(&files, target);
+            warn_if_not_run(&files, &path, user, target, reporter);
+            warn_if_package_missing(&files, target, reporter);
         }
     }
     Ok(())
@@ -473,7 +480,12 @@ fn file_state(path: Option<&Path>) -> Result<FileState> {
     })
 }
 
-pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> Result<()> {
+pub fn info(
+    target: &Environment,
+    format: OutputFormat,
+    out: &mut dyn Write,
+    reporter: &dyn Reporter,
+) -> Result<()> {
     let files = SiteFiles::of(target)?;
     let site = file_state(Some(&files.sitecustomize))?;
     let user = file_state(files.usercustomize.as_deref())?;
@@ -538,15 +550,15 @@ pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> 
     for (path, state, is_user) in active {
         let Some(path) = path else { continue };
         for broken in &state.scan.broken {
-            eprintln!("⚠️  Warning: {}", broken_block_help(path, broken, is_user));
+            reporter.warning(&broken_block_help(path, broken, is_user));
         }
         if state.scan.is_installed() {
             any_block = true;
-            warn_if_not_run(&files, path, is_user, target);
+            warn_if_not_run(&files, path, is_user, target, reporter);
         }
     }
     if any_block {
-        warn_if_package_missing(&files, target);
+        warn_if_package_missing(&files, target, reporter);
     }
     Ok(())
 }

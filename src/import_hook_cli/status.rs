@@ -5,13 +5,16 @@
 
 use super::OutputFormat;
 use crate::build_cache::BuildCache;
+use crate::develop::develop_request;
 use crate::environment::Environment;
 use crate::hook;
 use crate::interpreter;
+use crate::rs_file;
 use anyhow::Result;
-use maturin_hook_freshness::cache_location;
-use maturin_hook_freshness::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
-use maturin_hook_freshness::request::BuildRequest;
+use maturin_hook_core::cache_location;
+use maturin_hook_core::decision::{decide, Decision, Settings, Situation};
+use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
+use maturin_hook_core::request::BuildRequest;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -36,8 +39,10 @@ pub struct ProjectStatus {
 /// What the next import does.
 #[derive(Debug, Serialize)]
 pub struct NextImport {
-    /// `up-to-date`, `replay` (cargo again, as the last build ran it), `full-develop`,
-    /// `last-build` (the sources are gone: imports what was built last) or `cannot-build`.
+    /// `up-to-date`, `adopt` (takes over the build of an editable install, which is up to
+    /// date), `adopt-and-replay`, `replay` (cargo again, as the last build ran it),
+    /// `full-develop`, `last-build` (the sources are gone: imports what was built last) or
+    /// `cannot-build`.
     pub action: &'static str,
     pub reason: Option<String>,
 }
@@ -164,8 +169,7 @@ fn project_status(
             rs_file.clone(),
         ),
     };
-    let loaded = BuildRecord::load(&id.state_dir, &environment.root);
-    let name = match &loaded {
+    let name = match BuildRecord::load(&id.state_dir, &environment.root) {
         Loaded::Record(record) => Some(record.name.clone()),
         _ => None,
     };
@@ -175,62 +179,83 @@ fn project_status(
         front_end,
         settings,
         source,
-        next_import: next_import(loaded, &id.key),
+        next_import: next_import(request, &environment.root),
         state_dir: id.state_dir,
     })
 }
 
-/// What an import with the request of `key` would decide about `loaded`.
-fn next_import(loaded: Loaded, key: &str) -> NextImport {
-    let decision = |action: &'static str, reason: String| NextImport {
-        action,
-        reason: Some(reason),
+/// What the pipeline would do for `request` now, without building, locking or writing: the
+/// import's decision with the request's key and, where that hands over to a full develop, the
+/// decision of that develop with the fingerprint of the settings.
+pub fn plan(request: &BuildRequest, environment: &Path) -> Result<Decision> {
+    let known = request.known(environment)?;
+    let state_dir = request.id(environment)?.state_dir;
+    let situation = |settings| Situation {
+        loaded: BuildRecord::load(&state_dir, environment),
+        environment,
+        request: Some(&known),
+        settings,
+        force: false,
+        skip_install: false,
+        checking: Checking::Import,
     };
-    let next = match loaded {
-        Loaded::Nothing => decision(
-            "full-develop",
-            "it was not built for this environment yet".to_string(),
+    let light = decide(situation(Settings::Listed));
+    if !matches!(light, Decision::Full { .. }) {
+        return Ok(light);
+    }
+    let develop = match request {
+        BuildRequest::RsFile { .. } => rs_file::planned_develop(request, environment)?,
+        _ => develop_request(request, environment)?,
+    };
+    let fingerprint = develop.settings_fingerprint(&develop.python());
+    Ok(decide(Situation {
+        skip_install: develop.options.skip_install,
+        checking: develop.checking,
+        ..situation(Settings::Fingerprint(&fingerprint))
+    }))
+}
+
+/// What the next import of `request` does (see [`plan`]).
+fn next_import(request: &BuildRequest, environment: &Path) -> NextImport {
+    let next = |action: &'static str, reason: Option<String>| NextImport { action, reason };
+    let planned = match plan(request, environment) {
+        Ok(decision) => decision,
+        Err(error) => return next("cannot-build", Some(format!("{error:#}"))),
+    };
+    let next = match planned {
+        Decision::UpToDate { adopted: false, .. } => next("up-to-date", None),
+        Decision::UpToDate { adopted: true, .. } => next(
+            "adopt",
+            Some("the editable install's build is up to date".to_string()),
         ),
-        Loaded::OtherEnvironment(original) => decision(
-            "full-develop",
-            format!(
-                "this environment is a copy or a move of {}, where it was last built",
-                original.display()
-            ),
-        ),
-        Loaded::Record(record) if !record.knows_request(key) => decision(
-            "full-develop",
-            "it was last built by another front end or with other settings".to_string(),
-        ),
-        Loaded::Record(mut record) => match record.check(Checking::Import) {
-            Verdict::Fresh { .. } => NextImport {
-                action: "up-to-date",
-                reason: None,
+        Decision::Replay {
+            reason, adopted, ..
+        } => next(
+            if adopted {
+                "adopt-and-replay"
+            } else {
+                "replay"
             },
-            Verdict::SourcesGone => decision(
-                "last-build",
-                format!(
-                    "the project directory {} is gone",
-                    record.project_dir.display()
-                ),
-            ),
-            Verdict::Stale {
-                reason,
-                scope: Scope::RustOnly,
-                ..
-            } if record.can_replay() => decision("replay", reason),
-            Verdict::Stale { reason, .. } => decision("full-develop", reason),
-        },
+            Some(reason.to_string()),
+        ),
+        Decision::Full { reason, .. } => next("full-develop", Some(reason.to_string())),
+        Decision::SourcesGone { project_dir } => next(
+            "last-build",
+            Some(format!(
+                "the project directory {} is gone",
+                project_dir.display()
+            )),
+        ),
     };
-    if matches!(next.action, "replay" | "full-develop") && !cargo_on_path() {
-        return decision(
-            "cannot-build",
-            format!(
+    if matches!(next.action, "replay" | "adopt-and-replay" | "full-develop") && !cargo_on_path() {
+        return NextImport {
+            action: "cannot-build",
+            reason: Some(format!(
                 "{}, but cargo is not on PATH: install Rust (https://rustup.rs) or put cargo on \
                  PATH",
                 next.reason.unwrap_or_default()
-            ),
-        );
+            )),
+        };
     }
     next
 }
@@ -279,6 +304,10 @@ pub fn status(environment: &Environment, format: OutputFormat, out: &mut dyn Wri
                 let next = &project.next_import;
                 let said = match next.action {
                     "up-to-date" => "up to date: imports as installed".to_string(),
+                    "adopt" => "takes over the build of the editable install".to_string(),
+                    "adopt-and-replay" => {
+                        "takes over the build of the editable install and replays cargo".to_string()
+                    }
                     "replay" => "replays cargo (Rust sources changed)".to_string(),
                     "full-develop" => "runs a full develop".to_string(),
                     "last-build" => "imports its last build".to_string(),

@@ -1,7 +1,7 @@
 //! `maturin import-hook version`: the versions of what the import hook is made of and works
 //! with, under the keys `python -m maturin_import_hook version` uses.
 
-use super::report::Report;
+use super::info_output::Report;
 use super::OutputFormat;
 use crate::build_cache::BuildCache;
 use crate::environment::Environment;

@@ -10,12 +10,12 @@
 //! extension.
 
 use super::{seed_lock, RsFileBuilt, RsFileLayout, RsFileRequest};
-use crate::develop::{DevelopAction, DevelopOutcome, Timings};
 use crate::wheel_install;
 use anyhow::{anyhow, bail, Context, Result};
-use maturin_hook_freshness::lock::ProjectLock;
-use maturin_hook_freshness::record::extension_module;
-use maturin_hook_freshness::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook_core::lock::ProjectLock;
+use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::record::extension_module;
+use maturin_hook_core::report::{BuildKind, BuildStart, Reporter};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -80,7 +80,7 @@ pub(super) fn build(
                 return Ok(built(
                     layout,
                     extension,
-                    DevelopAction::UpToDate,
+                    Action::UpToDate,
                     None,
                     record,
                     started,
@@ -131,8 +131,8 @@ pub(super) fn build(
         )
     })?;
     let record = BinaryBuild { command, outputs };
-    maturin_hook_freshness::write_json_atomically(&record_path, &record)?;
-    let action = DevelopAction::Installed {
+    maturin_hook_core::write_json_atomically(&record_path, &record)?;
+    let action = Action::Built {
         metadata_changed: false,
     };
     Ok(built(
@@ -159,7 +159,7 @@ fn run_maturin(run: &[String], reporter: &dyn Reporter) -> Result<()> {
             .spawn()
             .with_context(|| format!("cannot run {}", run[0]))?;
         drop(command);
-        let mut sorter = maturin_hook_freshness::report::OutputSorter::default();
+        let mut sorter = maturin_hook_core::report::OutputSorter::default();
         let mut kept = String::new();
         for line in BufReader::new(reader).lines().map_while(Result::ok) {
             reporter.output(sorter.sort(&line));
@@ -198,27 +198,20 @@ fn single_wheel(dir: &Path) -> Result<PathBuf> {
 fn built(
     layout: RsFileLayout,
     extension: PathBuf,
-    action: DevelopAction,
+    action: Action,
     reason: Option<String>,
     record: &BinaryBuild,
     started: Instant,
 ) -> RsFileBuilt {
-    let written = match action {
-        DevelopAction::UpToDate => Vec::new(),
-        _ => record.outputs.clone(),
-    };
+    let mut outcome = Outcome::new(action);
+    if action.built() {
+        outcome.written = record.outputs.clone();
+    }
+    outcome.reason = reason;
+    outcome.outputs = record.outputs.clone();
+    outcome.timings.total = started.elapsed();
     RsFileBuilt {
-        outcome: DevelopOutcome {
-            action: Some(action),
-            reason,
-            written,
-            outputs: record.outputs.clone(),
-            timings: Timings {
-                total: started.elapsed(),
-                ..Timings::default()
-            },
-            ..DevelopOutcome::default()
-        },
+        outcome,
         extension,
         layout,
     }

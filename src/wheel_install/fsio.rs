@@ -3,7 +3,7 @@
 //! the directories they leave empty. Errors name the path and suggest what to check.
 
 use anyhow::{anyhow, Result};
-use maturin_hook_freshness::atomic_write::{self, Permissions};
+use maturin_hook_core::atomic_write::{self, Permissions};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -150,7 +150,7 @@ fn fix_mode(path: &Path, meta: &fs::Metadata, mode: FileMode) -> Result<Outcome>
 }
 
 /// Writes `content` over `path` with the permissions `mode` asks for (see
-/// `maturin_hook_freshness::atomic_write`).
+/// `maturin_hook_core::atomic_write`).
 fn write_atomically(path: &Path, content: &[u8], mode: FileMode) -> Result<()> {
     let permissions = match mode {
         FileMode::Regular => Permissions::Default,

@@ -124,7 +124,7 @@ impl Wheel {
             files.push(WheelFile {
                 name,
                 components,
-                hash: super::record::hash(&content),
+                hash: super::record_file::hash(&content),
                 content,
                 executable,
             });
@@ -197,8 +197,8 @@ impl Wheel {
         };
         let text = std::str::from_utf8(&record.content)
             .map_err(|_| anyhow!("{record_name} is not UTF-8"))?;
-        let rows =
-            super::record::parse(text).with_context(|| format!("cannot parse {record_name}"))?;
+        let rows = super::record_file::parse(text)
+            .with_context(|| format!("cannot parse {record_name}"))?;
         let by_name: std::collections::HashMap<&str, &WheelFile> = self
             .files
             .iter()

@@ -21,16 +21,15 @@
 
 mod fsio;
 pub mod layout;
-mod record;
+mod record_file;
 mod scripts;
 
 use anyhow::{anyhow, bail, Context, Result};
 use fsio::{FileMode, Outcome, Transaction};
 use layout::{normalize_dist_name, normalize_path, Scheme, Wheel};
-use record::RecordRow;
+use record_file::RecordRow;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -124,32 +123,6 @@ pub struct InstallReport {
     pub warnings: Vec<String>,
 }
 
-/// The wheel declares console or GUI scripts, and this platform (Windows) needs `.exe`
-/// launchers that this installer cannot make. Nothing was written; install with pip instead.
-/// Find it with `error.downcast_ref::<ScriptLaunchersUnsupported>()`.
-#[derive(Debug, Clone)]
-pub struct ScriptLaunchersUnsupported {
-    /// The wheel.
-    pub wheel: PathBuf,
-    /// The script names it declares.
-    pub scripts: Vec<String>,
-}
-
-impl fmt::Display for ScriptLaunchersUnsupported {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} declares console/GUI scripts ({}); on Windows they need .exe launchers, which \
-             maturin's built-in installer cannot create yet: run `maturin develop \
-             --upstream-install` (pip makes them), or install this wheel with pip",
-            self.wheel.display(),
-            self.scripts.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for ScriptLaunchersUnsupported {}
-
 /// Dist-info files that the installer writes itself (a wheel should not contain them; if it
 /// does, ours win) or that do not apply to an installed distribution.
 const OWN_DIST_INFO_FILES: &[&str] = &[
@@ -175,7 +148,7 @@ impl Planned<'_> {
     fn owned(dest: PathBuf, content: Vec<u8>, mode: FileMode, in_dist_info: bool) -> Self {
         Planned {
             dest,
-            hash: record::hash(&content),
+            hash: record_file::hash(&content),
             content: Cow::Owned(content),
             mode,
             in_dist_info,
@@ -220,7 +193,7 @@ pub fn install_wheel(request: &InstallRequest) -> Result<InstallReport> {
         size: String::new(),
     });
     rows.sort_by(|a, b| a.path.cmp(&b.path));
-    let record_text = record::render(&rows);
+    let record_text = record_file::render(&rows);
 
     let name = normalize_dist_name(&wheel.name);
     let mut search_dirs = vec![paths.purelib.clone()];
@@ -469,11 +442,15 @@ fn plan_files<'w>(
     }
 
     if !entry_points.is_empty() && cfg!(windows) {
-        return Err(ScriptLaunchersUnsupported {
-            wheel: request.wheel.to_path_buf(),
-            scripts: entry_points.iter().map(|ep| ep.name.clone()).collect(),
-        }
-        .into());
+        // Nothing was written yet.
+        let scripts: Vec<&str> = entry_points.iter().map(|ep| ep.name.as_str()).collect();
+        bail!(
+            "{} declares console/GUI scripts ({}); on Windows they need .exe launchers, which \
+             maturin's built-in installer cannot create yet: run `maturin develop \
+             --upstream-install` (pip makes them), or install this wheel with pip",
+            request.wheel.display(),
+            scripts.join(", ")
+        );
     }
     for entry_point in &entry_points {
         payload.push(Planned::owned(
@@ -487,7 +464,7 @@ fn plan_files<'w>(
     for (name, content) in request.extra_root_files {
         payload.push(Planned {
             dest: root.join(name),
-            hash: record::hash(content),
+            hash: record_file::hash(content),
             content: Cow::Borrowed(content),
             mode: FileMode::Regular,
             in_dist_info: false,
@@ -601,7 +578,7 @@ fn find_previous_installs(dirs: &[PathBuf], name: &str) -> Result<Vec<Previous>>
             }
             let files = fs::read_to_string(path.join("RECORD"))
                 .ok()
-                .and_then(|text| record::parse(&text).ok())
+                .and_then(|text| record_file::parse(&text).ok())
                 .map(|rows| {
                     rows.into_iter()
                         .map(|row| {
@@ -801,7 +778,7 @@ pub fn put_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         writer.write_all(content)?;
         rows.push(RecordRow {
             path: name.clone(),
-            hash: record::hash(content),
+            hash: record_file::hash(content),
             size: content.len().to_string(),
         });
     }
@@ -811,7 +788,7 @@ pub fn put_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         size: String::new(),
     });
     writer.start_file(record_name.as_str(), options)?;
-    writer.write_all(record::render(&rows).as_bytes())?;
+    writer.write_all(record_file::render(&rows).as_bytes())?;
     writer.finish()?;
     temporary
         .persist(wheel)

@@ -60,7 +60,7 @@ impl TestEnv {
             .iter()
             .map(|(name, content, _)| RecordRow {
                 path: name.clone(),
-                hash: record::hash(content),
+                hash: record_file::hash(content),
                 size: content.len().to_string(),
             })
             .collect();
@@ -71,7 +71,7 @@ impl TestEnv {
         });
         all.push((
             format!("{stem}.dist-info/RECORD"),
-            record::render(&rows).into_bytes(),
+            record_file::render(&rows).into_bytes(),
             0o644,
         ));
         let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
@@ -106,13 +106,13 @@ fn foo_files(init: &'static [u8]) -> Vec<(&'static str, &'static [u8], u32)> {
 fn verify_record(site: &Path, dist_info: &str) -> Vec<PathBuf> {
     let text = fs::read_to_string(site.join(dist_info).join("RECORD")).unwrap();
     let mut listed = Vec::new();
-    for row in record::parse(&text).unwrap() {
+    for row in record_file::parse(&text).unwrap() {
         let path = layout::lexical_normalize(&site.join(&row.path));
         if row.path == format!("{dist_info}/RECORD") {
             assert_eq!((row.hash.as_str(), row.size.as_str()), ("", ""));
         } else {
             let content = fs::read(&path).unwrap_or_else(|_| panic!("{} missing", row.path));
-            assert_eq!(row.hash, record::hash(&content), "{}", row.path);
+            assert_eq!(row.hash, record_file::hash(&content), "{}", row.path);
             assert_eq!(row.size, content.len().to_string(), "{}", row.path);
         }
         listed.push(path);

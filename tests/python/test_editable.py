@@ -3,9 +3,11 @@ through this maturin's PEP 517 backend, with real pip, real uv and fresh venvs."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import (
@@ -15,6 +17,7 @@ from support import (
     environment_without_venv,
     make_venv,
     python,
+    replace_in,
     run,
     runtime_wheel,
     set_value,
@@ -164,3 +167,83 @@ def test_maturin_new_with_hook_opts_the_project_in(tmp_path: Path, runtime_venv:
     text = (tmp_path / "fresh" / "pyproject.toml").read_text()
     assert "[tool.maturin]\nimport-hook = true\n" in text, text
     assert os.path.isfile(tmp_path / "fresh" / "src" / "lib.rs")
+
+
+def status(venv: Venv, env: dict[str, str]) -> dict[str, Any]:
+    """What `maturin import-hook status` says of the venv's one hooked project."""
+    result = run([venv.bin_dir / "maturin", "import-hook", "status", "--format", "json"], env=env)
+    (project,) = json.loads(result.stdout)
+    next_import: dict[str, Any] = project["next_import"]
+    next_import["state_dir"] = project["state_dir"]
+    next_import["settings"] = project["settings"]
+    return next_import
+
+
+def test_an_isolated_editable_install_keeps_its_promises_in_every_order(
+    copy_fixture: CopyFixture, tmp_path: Path
+) -> None:
+    """`uv sync` (an isolated build) of a non-abi3 mixed project, then imports after each of the
+    steps a user takes, in the orders that broke before: what `status` says the next import does
+    is what it does; no import after an install builds; an edit, also one made before the first
+    import after a reinstall, is a replay (pyo3 is not compiled again); a Cargo.toml edit is named
+    as such; a corrupt record is named as such."""
+    source = copy_fixture("pyo3-mixed")
+    with (source / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(
+            "\nimport-hook = true\n"
+            '\n[dependency-groups]\ndev = ["maturin"]\n'
+            f'\n[tool.uv.sources]\nmaturin = {{ path = "{runtime_wheel()}" }}\n'
+        )
+    assert "[tool.maturin]\n" in (source / "pyproject.toml").read_text()
+    venv = Venv(tmp_path / "uv-venv")
+    env = environment_without_venv(UV_PROJECT_ENVIRONMENT=str(venv.root), VIRTUAL_ENV=str(venv.root))
+    get = "import pyo3_mixed; print(pyo3_mixed.get_value())"
+
+    def imported(expected: str) -> Result:
+        result = python(venv, get, env=env, colours=False)
+        assert result.stdout.strip() == expected, result.describe()
+        return result
+
+    run([uv(), "sync"], cwd=source, env=env)
+    planned = status(venv, env)
+    assert planned["action"] == "adopt", planned
+    assert not any("/builds-v0/" in arg or "pip-build-env" in arg for arg in planned["settings"]), planned
+    assert imported("22").stderr == ""
+    assert status(venv, env)["action"] == "up-to-date"
+
+    set_value(source, 23)
+    assert status(venv, env)["action"] == "replay"
+    edited = imported("23")
+    assert 'building "pyo3_mixed": ' in edited.stderr and "src/lib.rs changed" in edited.stderr
+    assert "Compiling pyo3 " not in edited.stderr, edited.describe()
+
+    # a reinstall through the isolated build: nothing built (its files are the same as those
+    # installed, or its build is taken over)
+    run([uv(), "sync", "--reinstall-package", "pyo3-mixed"], cwd=source, env=env)
+    assert status(venv, env)["action"] in ("up-to-date", "adopt")
+    assert "building" not in imported("23").stderr
+
+    # a reinstall, then an edit before anything imports it: a replay of the install's build
+    run([uv(), "sync", "--reinstall-package", "pyo3-mixed"], cwd=source, env=env)
+    set_value(source, 24)
+    assert status(venv, env)["action"] in ("replay", "adopt-and-replay")
+    edited = imported("24")
+    assert 'building "pyo3_mixed"' in edited.stderr and "Compiling pyo3 " not in edited.stderr, (
+        edited.describe()
+    )
+
+    # a manifest edit is a full develop, and says so
+    replace_in(source / "Cargo.toml", 'version = "0.1.0"', 'version = "0.1.1"')
+    planned = status(venv, env)
+    assert planned["action"] == "full-develop" and "Cargo.toml changed" in planned["reason"], planned
+    rebuilt = imported("24")
+    assert "Cargo.toml changed" in rebuilt.stderr, rebuilt.describe()
+    assert imported("24").stderr == ""
+
+    # a corrupt record is named as such, and the import rebuilds
+    record = Path(status(venv, env)["state_dir"]) / "develop.json"
+    record.write_text(record.read_text()[:100])
+    planned = status(venv, env)
+    assert planned["action"] == "full-develop", planned
+    assert f"its build record {record} cannot be used: it is not a build record" in planned["reason"]
+    assert "cannot be used: it is not a build record" in imported("24").stderr

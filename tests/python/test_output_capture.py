@@ -73,9 +73,8 @@ def import_with(venv: Venv, directory: Path, name: str, setup: str, after: str =
             [venv.python, "-c", code], cwd=directory, env=venv.env(), check=False, timeout=HANG_TIMEOUT
         )
     except subprocess.TimeoutExpired as hung:
-        pytest.fail(
-            f"the import hung: no result after {HANG_TIMEOUT} s\n--- stderr so far\n{hung.stderr[-3000:]!r}"
-        )
+        so_far = (hung.stderr or b"")[-3000:]
+        pytest.fail(f"the import hung: no result after {HANG_TIMEOUT} s\n--- stderr so far\n{so_far!r}")
     result.stdout = without_colours(result.stdout)
     result.stderr = without_colours(result.stderr)
     assert result.returncode == 0, result.describe()

@@ -2,26 +2,28 @@
 //! loads. Small on purpose (no maturin crate): an up-to-date check is a few stats, and a
 //! Rust-only change is rebuilt by replaying cargo.
 //!
-//! A request is the JSON of a `maturin_hook_freshness::request::BuildRequest`; the environment
+//! A request is the JSON of a `maturin_hook_core::request::BuildRequest`; the environment
 //! is the importing interpreter's `sys.prefix`.
 
-use maturin_hook_freshness::project_discovery;
-use maturin_hook_freshness::python::{to_python_error, BuildFailed, PyReporter};
-use maturin_hook_freshness::record::extension_module;
-use maturin_hook_freshness::refresh::{fresh_record, refresh as run_refresh, Refreshed};
-use maturin_hook_freshness::request::{BuildRequest, RequestId};
+use maturin_hook_core::outcome::Action;
+use maturin_hook_core::pipeline::{self, Options};
+use maturin_hook_core::project_discovery;
+use maturin_hook_core::python::{
+    outcome_to_python, settings_from_python, settings_to_python, PyReporter,
+};
+use maturin_hook_core::record::extension_module;
+use maturin_hook_core::request::BuildRequest;
+use maturin_hook_core::settings::{HookSettings, SETTINGS};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn request_id(request: &str, environment: PathBuf) -> PyResult<RequestId> {
-    let request: BuildRequest = serde_json::from_str(request)
-        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
-    request
-        .id(&environment)
-        .map_err(|error| PyValueError::new_err(format!("{error:#}")))
+fn parse_request(request: &str) -> PyResult<BuildRequest> {
+    serde_json::from_str(request)
+        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))
 }
 
 /// The build request (JSON) of the project importer for the project of `manifest_path`.
@@ -69,53 +71,63 @@ fn to_json(request: &BuildRequest) -> PyResult<String> {
 /// whole cost of an import of an unchanged project.
 #[pyfunction]
 fn is_fresh(request: &str, environment: PathBuf) -> bool {
-    request_id(request, environment)
-        .ok()
-        .and_then(|id| fresh_record(&id))
-        .is_some_and(|fresh| fresh.is_ok())
+    parse_request(request).is_ok_and(|request| pipeline::is_up_to_date(&request, &environment))
 }
 
 /// The extension module of a `.rs` file request when its build is up to date.
 #[pyfunction]
 fn rs_file_extension_if_fresh(request: &str, environment: PathBuf) -> Option<OsString> {
-    let module = match serde_json::from_str::<BuildRequest>(request).ok()? {
-        BuildRequest::RsFile { module, .. } => module,
-        _ => return None,
+    let request = parse_request(request).ok()?;
+    let BuildRequest::RsFile { module, .. } = &request else {
+        return None;
     };
-    let record = fresh_record(&request_id(request, environment).ok()?)?.ok()?;
-    extension_module(&record.output_paths(), &module).map(PathBuf::into_os_string)
+    let record = pipeline::up_to_date(&request, &environment)?;
+    extension_module(&record.output_paths(), module).map(PathBuf::into_os_string)
 }
 
-/// Checks the last build of `request` and replays cargo after a Rust-only change, reporting to
-/// `reporter`. Returns `(status, detail)`: `("fresh", None)`, `("found-rebuilt", None)` (another
-/// process built it while this one waited), `("replayed", reason)`, `("full", reason)` (a full
-/// develop is due), `("sources-gone", project_dir)`. A failed build raises `BuildFailed`.
+/// The import's pipeline for `request` (see `maturin_hook_core::pipeline`), reporting to
+/// `reporter`: a `maturin_import_hook._outcome.Outcome`, whose action is `full_build_needed`
+/// when `_native` must take over. A failure raises the exception the reporter makes of it.
 #[pyfunction]
 #[pyo3(signature = (request, environment, reporter, lock_timeout_seconds=None, force=false))]
-fn refresh(
+fn run(
     py: Python<'_>,
     request: &str,
     environment: PathBuf,
     reporter: Py<PyAny>,
     lock_timeout_seconds: Option<f64>,
     force: bool,
-) -> PyResult<(&'static str, Option<OsString>)> {
-    let request: BuildRequest = serde_json::from_str(request)
-        .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
-    let timeout = lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
+) -> PyResult<Py<PyAny>> {
+    let request = parse_request(request)?;
+    let options = Options {
+        lock_timeout: lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0))),
+        force,
+    };
     let reporter = PyReporter(reporter);
-    let refreshed = py
-        .detach(|| run_refresh(&request, &environment, timeout, force, &reporter))
-        .map_err(to_python_error)?;
-    Ok(match refreshed {
-        Refreshed::Fresh => ("fresh", None),
-        Refreshed::FoundRebuilt => ("found-rebuilt", None),
-        Refreshed::Replayed { reason } => ("replayed", Some(reason.into())),
-        Refreshed::NeedsFull { reason } => ("full", Some(reason.into())),
-        Refreshed::SourcesGone { project_dir } => {
-            ("sources-gone", Some(project_dir.into_os_string()))
-        }
-    })
+    let outcome = py
+        .detach(|| pipeline::run(&request, &environment, options, &reporter))
+        .map_err(|error| reporter.error(py, error))?;
+    let extension = match &request {
+        BuildRequest::RsFile { module, .. } => extension_module(&outcome.outputs, module),
+        _ => None,
+    };
+    outcome_to_python(py, &outcome, extension.as_deref())
+}
+
+/// Parses maturin flags into the fields of `MaturinSettings` (a dict), with the one grammar of
+/// the hook's settings (`maturin_hook_core::settings`). Raises ValueError.
+#[pyfunction]
+fn parse_maturin_settings(py: Python<'_>, args: Vec<String>) -> PyResult<Bound<'_, PyDict>> {
+    let settings = HookSettings::from_words(&args)
+        .map_err(|error| PyValueError::new_err(format!("argument parser error: {error}")))?;
+    settings_to_python(py, &settings)
+}
+
+/// The flags of `maturin develop` (`develop`) or `maturin build` for `settings` (a
+/// `MaturinSettings`).
+#[pyfunction]
+fn settings_to_args(settings: &Bound<'_, PyAny>, develop: bool) -> PyResult<Vec<String>> {
+    Ok(settings_from_python(settings)?.to_args(develop))
 }
 
 /// The maturin projects the entries of `search_path` lead to (see
@@ -162,9 +174,15 @@ fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(rs_file_request, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
     module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
-    module.add_function(wrap_pyfunction!(refresh, module)?)?;
+    module.add_function(wrap_pyfunction!(run, module)?)?;
+    module.add_function(wrap_pyfunction!(parse_maturin_settings, module)?)?;
+    module.add_function(wrap_pyfunction!(settings_to_args, module)?)?;
+    // what `MaturinSettings` must have as fields (a test compares them)
+    let fields: Vec<&str> = SETTINGS.iter().map(|setting| setting.field).collect();
+    module.add("SETTING_FIELDS", fields)?;
     module.add_function(wrap_pyfunction!(find_projects, module)?)?;
     module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
-    module.add("BuildFailed", module.py().get_type::<BuildFailed>())?;
+    // what `maturin_import_hook._outcome.Action` must spell (a test compares them)
+    module.add("ACTIONS", Action::NAMES)?;
     Ok(())
 }

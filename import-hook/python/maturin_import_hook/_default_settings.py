@@ -5,7 +5,7 @@ import.
 Upstream passes `MaturinSettings.default()` (`--color always`), because it captures maturin's
 output; that puts colour codes into logs and pipes. Without settings, ours passes no `--color`:
 colour then follows where the build's output goes (a terminal, `NO_COLOR`, `CLICOLOR_FORCE`; see
-`_build.Reporter.colour`). Settings given explicitly, `MaturinSettings.default()` included, are
+`_pipeline.Reporter.colour`). Settings given explicitly, `MaturinSettings.default()` included, are
 passed as they are."""
 
 from __future__ import annotations

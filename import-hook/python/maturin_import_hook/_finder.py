@@ -3,7 +3,7 @@
 Start-up cost is the point of this module: it imports nothing (`sys` and `os` are loaded
 before `.pth` files run), and an import of any module it does not watch costs one dict lookup.
 A watched import loads `maturin_import_hook._fast` (small, without the maturin crate) to stat
-the recorded inputs; `maturin_import_hook._build` is only loaded when a build is due or on a
+the recorded inputs; `maturin_import_hook._pipeline` is only loaded when a build is due or on a
 reload.
 """
 
@@ -13,7 +13,9 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
-    from typing import Optional, Sequence
+    from typing import List, Optional, Sequence
+
+    from maturin_import_hook._hooked_projects import Project
 
 ENABLED_VARIABLE = "MATURIN_IMPORT_HOOK_ENABLED"
 
@@ -58,6 +60,27 @@ class HookFinder:
     @staticmethod
     def invalidate_caches() -> None:
         pass
+
+    @staticmethod
+    def hooked_projects(imported_only: bool) -> "List[Project]":
+        """The projects this finder builds (see `_hooked_projects`)."""
+        if not enabled() or not _watched:
+            return []
+        from maturin_import_hook import _hooked, _hooked_projects
+
+        by_request: dict[str, list[str]] = {}
+        for name, request in _watched.items():
+            if not imported_only or name in sys.modules:
+                by_request.setdefault(request, []).append(name)
+        return [
+            _hooked_projects.Project(request, tuple(sorted(names)), 120, _hooked._show_warnings())
+            for request, names in by_request.items()
+        ]
+
+
+def is_watched(name: str) -> bool:
+    """Whether a `.pth` finder of this process builds the top-level module `name`."""
+    return name in _watched
 
 
 def watch(names: "Sequence[str]", request: str) -> None:

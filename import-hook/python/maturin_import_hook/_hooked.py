@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from maturin_import_hook import _build
+from maturin_import_hook import _pipeline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,22 +18,25 @@ def find_spec(fullname: str, request: str) -> tuple[ModuleSpec | None, list[str]
     """The spec to import `fullname` with (None: the finders that follow import it as
     installed), and the modules the project provides when a rebuild found that `fullname` is
     no longer one of them (it was renamed)."""
+    from maturin_import_hook._outcome import Action
+
     started = time.perf_counter()
-    status, detail, modules = _build.ensure_built(fullname, request, show_warnings=_show_warnings())
-    if status == "sources-gone":
-        _build.warn_sources_gone(fullname, detail or "")
-    elif modules and fullname not in modules:
+    outcome = _pipeline.bring_up_to_date(fullname, request, show_warnings=_show_warnings())
+    if outcome.action is Action.SOURCES_GONE:
+        _pipeline.warn_sources_gone(fullname, outcome)
+    elif outcome.modules and fullname not in outcome.modules:
         importlib.invalidate_caches()
-        return None, modules
+        return None, outcome.modules
+    spec = None
     if fullname in sys.modules:
         from maturin_import_hook import _reload
 
-        return _reload.reload_spec(fullname), []
-    if status in ("replayed", "installed", "found-rebuilt"):
+        spec = _reload.reload_spec(fullname)
+    elif outcome.changed:
         importlib.invalidate_caches()
-        _build.make_importable(fullname)
-    _build.log_outcome(fullname, "package", status, started)
-    return None, []
+        _pipeline.make_importable(fullname)
+    _pipeline.log_outcome(fullname, "package", outcome, started)
+    return spec, []
 
 
 def _show_warnings() -> bool:

@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from maturin_import_hook import _hooked_projects
+from maturin_import_hook._outcome import Action
 from maturin_import_hook.error import BuildError, ImportHookError
 
 _EXTENSION: _Extension | None = None
@@ -74,7 +75,7 @@ class _Extension:
         started = time.perf_counter()
         try:
             with _quiet_build_log():
-                status, detail = _hooked_projects.bring_up_to_date(project)
+                outcome = _hooked_projects.bring_up_to_date(project)
         except ImportHookError as failure:
             message = _failure_message(failure, names, _CELL_DID_NOT_RUN.format(names=names))
             if self.failed.get(project.request) == message:
@@ -86,7 +87,7 @@ class _Extension:
             self.failed[project.request] = message
             return CellBuildError(message)
         self.failed.pop(project.request, None)
-        if status == "sources-gone":
+        if outcome.action is Action.SOURCES_GONE:
             self.gone.add(project.request)
             return None
         try:
@@ -105,8 +106,8 @@ class _Extension:
             )
         self.loaded[project.request] = _loaded_extension(project)
         seconds = time.perf_counter() - started
-        if status in ("replayed", "installed"):
-            why = f" ({_short_reason(detail)})" if detail else ""
+        if outcome.built:
+            why = f" ({_short_reason(outcome.reason)})" if outcome.reason else ""
             _say(f"maturin_import_hook: rebuilt {names}{why} in {seconds:.2f}s and reloaded it")
         else:
             _say(f"maturin_import_hook: reloaded {names}, which another process rebuilt")
@@ -161,7 +162,7 @@ class _Extension:
         started = time.perf_counter()
         try:
             with _quiet_build_log():
-                extension, built = importer._build(name, rs_file)
+                extension, outcome = importer.build_module(name, rs_file)
         except ImportHookError as failure:
             after = (
                 f"{name} still holds the previous build of this cell."
@@ -181,7 +182,7 @@ class _Extension:
                 raise
         else:
             module = existing
-            if built or getattr(existing, "__file__", None) != extension:
+            if outcome is not None or getattr(existing, "__file__", None) != extension:
                 from maturin_import_hook import _reload
 
                 reload_spec = _reload.reload_spec(name)
@@ -189,7 +190,7 @@ class _Extension:
                     reload_spec.loader.exec_module(module)
         self.rust_cells[name] = module
         self.shell.user_ns[name] = module
-        if built:
+        if outcome is not None and outcome.built:
             _say(f"maturin_import_hook: built {name} in {time.perf_counter() - started:.2f}s")
 
 

@@ -24,9 +24,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return  # an xdist worker: its controller brought everything up to date
-    if "maturin_import_hook._finder" not in sys.modules and (
-        "maturin_import_hook.project_importer" not in sys.modules
-    ):
+    if not any(hasattr(finder, "hooked_projects") for finder in sys.meta_path):
         return  # no hooked project in this environment (nor an install() in a conftest)
     from maturin_import_hook import _hooked_projects
 
@@ -48,7 +46,7 @@ def _bring_up_to_date(project: Any, reporter: Any) -> None:
     names = ", ".join(project.names)
     started = time.perf_counter()
     try:
-        status, _detail = _hooked_projects.bring_up_to_date(project)
+        outcome = _hooked_projects.bring_up_to_date(project)
     except ImportHookError as failure:
         what = failure.project if isinstance(failure, BuildError) else names
         _write_section(reporter, f'maturin_import_hook: the build of "{what}" failed', str(failure))
@@ -57,7 +55,7 @@ def _bring_up_to_date(project: Any, reporter: Any) -> None:
             "above): fix them and run pytest again (`-p no:maturin_import_hook` skips this step)",
             returncode=pytest.ExitCode.INTERRUPTED,
         )
-    if status in ("replayed", "installed"):
+    if outcome.built:
         _write_line(reporter, f"maturin_import_hook: rebuilt {names} in {time.perf_counter() - started:.2f}s")
 
 

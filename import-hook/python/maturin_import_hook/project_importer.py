@@ -22,12 +22,14 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterator, NamedTuple, Sequence
 
-from maturin_import_hook import _build, _meta_path
+from maturin_import_hook import _meta_path, _pipeline
 from maturin_import_hook._default_settings import importer_args
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import MaturinError
 
 if TYPE_CHECKING:
+    from maturin_import_hook._hooked_projects import Project
+    from maturin_import_hook._outcome import Outcome
     from maturin_import_hook.settings import MaturinSettings
 
 # `install()` is on the start-up path of every program that uses it: what only a build, an
@@ -218,7 +220,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             return None
         from maturin_import_hook import _finder
 
-        if fullname in _finder._watched:
+        if _finder.is_watched(fullname):
             # the `develop --with-hook` finder owns it; answering for it keeps the importers
             # that follow (a stray `<name>.rs`) from shadowing the installed package
             spec = _finder.HookFinder.find_spec(fullname)
@@ -242,10 +244,10 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
                 )
                 return None
         started = time.perf_counter()
-        status = self._rebuild(fullname, project)
-        if status in ("replayed", "installed", "found-rebuilt"):
+        outcome = self._rebuild(fullname, project)
+        if outcome is not None and outcome.changed:
             importlib.invalidate_caches()
-            _build.make_importable(fullname)
+            _pipeline.make_importable(fullname)
         if reloading:
             from maturin_import_hook import _reload
 
@@ -254,11 +256,36 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             # the project's install answers the import, as upstream's importer does, so that
             # the importers that follow (a stray `<name>.rs`) cannot shadow it
             spec = importlib.machinery.PathFinder.find_spec(fullname)
-        _build.log_outcome(fullname, "package", status, started, None if spec is None else spec.origin)
+        origin = None if spec is None else spec.origin
+        _pipeline.log_outcome(fullname, "package", outcome, started, origin)
         return spec
 
-    def _rebuild(self, name: str, project: _Project) -> str:
-        """Brings the project's build up to date; returns what the pipeline did."""
+    def hooked_projects(self, imported_only: bool) -> list[Project]:
+        """The editable projects this importer builds (see `_hooked_projects`): none of those
+        a `.pth` finder watches, and with `imported_only`, only imported ones, unless reloading
+        is off (a reload then leaves them as they are)."""
+        if imported_only and not self._enable_reloading:
+            return []
+        from maturin_import_hook import _finder, _hooked_projects
+
+        projects = []
+        for name, project in self._project_index().items():
+            if _finder.is_watched(name) or not project.installed:
+                continue
+            if imported_only and name not in sys.modules:
+                continue
+            request = self._request(name, project)
+            if request is not None:
+                projects.append(
+                    _hooked_projects.Project(
+                        request, (name,), self._lock_timeout_seconds, self._show_warnings
+                    )
+                )
+        return projects
+
+    def _rebuild(self, name: str, project: _Project) -> Outcome | None:
+        """Brings the project's build up to date; what the pipeline did (`None`: it was up to
+        date)."""
         request = self._request(name, project)
         if request is None:
             args = importer_args(self, MaturinProjectImporter, name, project.project_dir)
@@ -266,17 +293,19 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         from maturin_import_hook import _fast
 
         if not self._force_rebuild and _fast.is_fresh(request, sys.prefix):
-            return "fresh"
-        status, detail, _modules = _build.ensure_built(
+            return None
+        outcome = _pipeline.bring_up_to_date(
             name,
             request,
             lock_timeout_seconds=self._lock_timeout_seconds,
             force=self._force_rebuild,
             show_warnings=self._show_warnings,
         )
-        if status == "sources-gone":
-            _build.warn_sources_gone(name, detail or str(project.project_dir))
-        return status
+        from maturin_import_hook._outcome import Action
+
+        if outcome.action is Action.SOURCES_GONE:
+            _pipeline.warn_sources_gone(name, outcome)
+        return outcome
 
     def _request(self, name: str, project: _Project) -> str | None:
         """The build request (JSON) of the project imported as `name`, with this importer's
@@ -314,8 +343,12 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
         )
         return sources
 
-    def _rebuild_with_binary(self, name: str, manifest: Path, args: list[str]) -> str:
+    def _rebuild_with_binary(self, name: str, manifest: Path, args: list[str]) -> Outcome:
+        """`maturin develop` by the binary an override of `find_maturin()` returns, as upstream
+        runs it."""
         import subprocess
+
+        from maturin_import_hook._outcome import Action, Outcome
 
         command = [str(self.find_maturin()), "develop", "--manifest-path", str(manifest), *args]
         logger.info('building "%s"', name)
@@ -326,7 +359,7 @@ class MaturinProjectImporter(importlib.abc.MetaPathFinder):
             raise MaturinError("Failed to build package with maturin")
         if self._show_warnings and "warning" in result.stdout:
             logger.warning('build of "%s" succeeded with warnings:\n%s', name, result.stdout)
-        return "installed"
+        return Outcome(Action.BUILT.value, None, False, [], None)
 
     def _project_index(self) -> dict[str, _Project]:
         if self._projects is None or self._projects_path != sys.path:
@@ -348,7 +381,7 @@ class _Project(NamedTuple):
 
 def _find_projects(search_path: Sequence[str]) -> dict[str, _Project]:
     """Import name -> maturin project, for the projects an import could mean, as upstream
-    finds them (see `project_discovery::find_projects` in the freshness crate)."""
+    finds them (see `project_discovery::find_projects` in hook-core)."""
     from maturin_import_hook import _fast
 
     entries = [os.path.abspath(entry or os.curdir) for entry in search_path]

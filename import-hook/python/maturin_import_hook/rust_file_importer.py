@@ -21,12 +21,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence
 
-from maturin_import_hook import _build, _meta_path
+from maturin_import_hook import _meta_path, _pipeline
 from maturin_import_hook._default_settings import importer_args
 from maturin_import_hook._logging import logger
 from maturin_import_hook.error import ImportHookError, MaturinError
 
 if TYPE_CHECKING:
+    from maturin_import_hook._hooked_projects import Project
+    from maturin_import_hook._outcome import Outcome
     from maturin_import_hook.settings import MaturinSettings
 
 # `install()` is on the start-up path of every program that uses it: what only a build or an
@@ -39,16 +41,16 @@ class _RustFileExtensionFileLoader(importlib.machinery.ExtensionFileLoader):
     """Loads the extension module built from a `.rs` file."""
 
 
-class _Reporter(_build.Reporter):
+class _Reporter(_pipeline.Reporter):
     """Reports the build of a `.rs` file, with upstream's record of a full build."""
 
     def __init__(self, name: str, show_warnings: bool, rs_file: str) -> None:
         super().__init__(name, show_warnings)
         self.rs_file = rs_file
 
-    def building(self, project: str, reason: str, kind: str) -> None:
-        super().building(project, reason, kind)
-        if kind == "full":
+    def building(self, project: str, reason: str, full: bool) -> None:
+        super().building(project, reason, full)
+        if full:
             logger.debug('creating project for "%s" and compiling', self.rs_file)
 
 
@@ -74,6 +76,9 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         self._maturin_path: Path | None = None
         # directory -> the module names of the `.rs` files in it
         self._rs_files: dict[str, frozenset[str]] = {}
+        # module name -> build request of the `.rs` files this importer loaded (only files built
+        # by the in-process pipeline, whose freshness `_fast` decides alone)
+        self._loaded: dict[str, str] = {}
 
     def get_settings(self, module_path: str, source_path: Path) -> MaturinSettings:
         """The settings to build the file `source_path` (imported as `module_path`) with."""
@@ -121,6 +126,25 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
     def invalidate_caches(self) -> None:
         self._rs_files.clear()
 
+    def hooked_projects(self, imported_only: bool) -> list[Project]:
+        """The `.rs` files this importer loaded (see `_hooked_projects`); with `imported_only`,
+        none when reloading is off (a reload then leaves the module as it is)."""
+        if imported_only and not self._enable_reloading:
+            return []
+        from maturin_import_hook import _hooked_projects
+
+        return [
+            _hooked_projects.Project(request, (name,), self._lock_timeout_seconds, self._show_warnings)
+            for name, request in self._loaded.items()
+            if not imported_only or name in sys.modules
+        ]
+
+    def build_module(self, fullname: str, rs_file: Path) -> tuple[str, Outcome | None]:
+        """Makes the extension module of `rs_file`, imported as `fullname`, current; returns
+        its path and what the pipeline did (`None`: it was up to date). What `%%rust` cells
+        are built with."""
+        return self._build(fullname, rs_file)
+
     def find_spec(
         self,
         fullname: str,
@@ -141,8 +165,8 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
             return None
         logger.debug('importing rust file "%s" as "%s"', rs_file, fullname)
         started = time.perf_counter()
-        extension, built = self._build(fullname, Path(rs_file), record=True)
-        _build.log_outcome(fullname, "module", "installed" if built else "fresh", started)
+        extension, outcome = self._build(fullname, Path(rs_file), record=True)
+        _pipeline.log_outcome(fullname, "module", outcome, started, extension)
         if existing is not None:
             from maturin_import_hook import _reload
 
@@ -173,10 +197,10 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
                     return candidate
         return None
 
-    def _build(self, fullname: str, rs_file: Path, record: bool = False) -> tuple[str, bool]:
-        """Makes the extension module of `rs_file` current; returns its path and whether it
-        was built now. `record`: the module is one the IPython extension and the pytest plugin
-        check (see `_hooked_projects`)."""
+    def _build(self, fullname: str, rs_file: Path, record: bool = False) -> tuple[str, Outcome | None]:
+        """Makes the extension module of `rs_file` current; returns its path and what the
+        pipeline did (`None`: it was up to date). `record`: the module is one the IPython
+        extension and the pytest plugin check (see `_hooked_projects`)."""
         cls = type(self)
         # an override of find_maturin() asks for builds by that binary, as upstream runs them
         maturin = None if cls.find_maturin is MaturinRustFileImporter.find_maturin else self.find_maturin()
@@ -208,65 +232,31 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
             None if self._build_dir is None else str(self._build_dir),
         )
         if record and not mtime_rule:
-            from maturin_import_hook import _hooked_projects
-
-            _hooked_projects.loaded_rs_files[fullname] = request
+            self._loaded[fullname] = request
         if not mtime_rule and not self._force_rebuild:
             extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)
             if extension is not None:
-                return extension, False
+                return extension, None
 
-        def build(force: bool) -> tuple[bool, str]:
-            return self._build_now(
-                fullname, str(rs_file), request, force, generate, maturin, light=not mtime_rule
+        def build(force: bool) -> Outcome:
+            return _pipeline.bring_up_to_date(
+                fullname,
+                request,
+                lock_timeout_seconds=self._lock_timeout_seconds,
+                force=force,
+                reporter=_Reporter(fullname, self._show_warnings, str(rs_file)),
+                generate=generate,
+                maturin=None if maturin is None else str(maturin),
             )
 
-        built, extension = build(self._force_rebuild)
+        outcome = build(self._force_rebuild)
         # what the in-process build cannot see: files an override copies or reads, and every
         # source of a build by another binary
-        if mtime_rule and not built and self._sources_newer(rs_file, extension):
-            built, extension = build(True)
-        return extension, built
-
-    def _build_now(
-        self,
-        fullname: str,
-        rs_file: str,
-        request: str,
-        force: bool,
-        generate: Callable[[str], str] | None,
-        maturin: Path | None,
-        light: bool,
-    ) -> tuple[bool, str]:
-        """Runs the pipeline for the file; returns whether it built and the extension module."""
-        from maturin_import_hook import _fast
-
-        reporter = _Reporter(fullname, self._show_warnings, rs_file)
-        if light:
-            status, _detail = _build.light_refresh(reporter, request, self._lock_timeout_seconds, force)
-            extension = _fast.rs_file_extension_if_fresh(request, sys.prefix)
-            if status != "full" and extension is not None:
-                reporter.report_warnings()
-                return status == "replayed", extension
-        from maturin_import_hook import _native
-
-        action, extension, reason, _waited = _build.full_build(
-            reporter,
-            _native.build_rs_file,
-            request,
-            sys.prefix,
-            reporter,
-            self._lock_timeout_seconds,
-            force,
-            generate,
-            None if maturin is None else str(maturin),
-        )
-        if reason is not None:
-            logger.debug('"%s" was built: %s', fullname, reason)
-        built = action not in ("fresh", "found-rebuilt")
-        if built:
-            reporter.report_warnings()
-        return built, os.fsdecode(extension)
+        if mtime_rule and not outcome.built and self._sources_newer(rs_file, _extension(outcome)):
+            outcome = build(True)
+        if outcome.built and outcome.reason is not None:
+            logger.debug('"%s" was built: %s', fullname, outcome.reason)
+        return _extension(outcome), outcome
 
     def _sources_newer(self, rs_file: Path, extension: str) -> bool:
         try:
@@ -277,6 +267,12 @@ class MaturinRustFileImporter(importlib.abc.MetaPathFinder):
         if not sources:
             raise ImportHookError("no source files found")
         return max(sources) > built
+
+
+def _extension(outcome: Outcome) -> str:
+    if outcome.extension is None:
+        raise ImportHookError(f"the build of a Rust file reported no extension module: {outcome!r}")
+    return outcome.extension
 
 
 def _rs_files_in(directory: str) -> frozenset[str]:

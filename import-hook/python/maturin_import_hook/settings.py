@@ -4,6 +4,10 @@
 with two more fields for flags of maturin 1.16: `group` (`develop --group`) and `generate_stubs`
 (`--generate-stubs`). `to_args()` spells the flags exactly as that package does, so settings
 written for it (in a sitecustomize.py, or in an overridden `get_settings()`) mean the same here.
+
+Which flag each field is, and how it is parsed and spelled, is the one table of the Rust library
+(`maturin_hook_core::settings::SETTINGS`): a new setting is a row there and a field here (a test
+keeps the two equal).
 """
 
 from __future__ import annotations
@@ -77,66 +81,12 @@ class MaturinSettings:
         """The command line flags of `maturin <cmd>` for these settings.
 
         Flags of the other command are left out (`auditwheel` and `zig` are `build` flags;
-        `extras`, `uv`, `skip_install` and `group` are `develop` flags). The order and spelling
-        of the flags are those of the PyPI package; `rustc_flags` come last, after `--`."""
-        args: list[str] = []
-        if self.release:
-            args.append("--release")
-        if self.strip:
-            args.append("--strip")
-        if self.quiet:
-            args.append("--quiet")
-        if self.jobs is not None:
-            args += ["--jobs", str(self.jobs)]
-        if self.profile is not None:
-            args += ["--profile", self.profile]
-        if self.features:
-            args += ["--features", ",".join(self.features)]
-        if self.all_features:
-            args.append("--all-features")
-        if self.no_default_features:
-            args.append("--no-default-features")
-        if self.target is not None:
-            args += ["--target", self.target]
-        if self.ignore_rust_version:
-            args.append("--ignore-rust-version")
-        if self.color is not None:
-            args += ["--color", "always" if self.color else "never"]
-        if self.frozen:
-            args.append("--frozen")
-        if self.locked:
-            args.append("--locked")
-        if self.offline:
-            args.append("--offline")
-        for key, value in (self.config or {}).items():
-            args += ["--config", f"{key}={value}"]
-        for flag in self.unstable_flags or ():
-            args += ["-Z", flag]
-        if self.verbose > 0:
-            args.append("-" + "v" * self.verbose)
+        `extras`, `uv`, `skip_install`, `group` and `generate_stubs` are `develop` flags). The
+        order and spelling of the flags are those of the PyPI package; `rustc_flags` come last,
+        after `--`."""
+        from maturin_import_hook import _fast
 
-        if cmd == "build":
-            if self.auditwheel is not None:
-                args += ["--auditwheel", self.auditwheel]
-            if self.zig:
-                args.append("--zig")
-        elif cmd == "develop":
-            if self.extras is not None:
-                args += ["--extras", ",".join(self.extras)]
-            if self.uv:
-                args.append("--uv")
-            if self.skip_install:
-                args.append("--skip-install")
-            if self.group:
-                args += ["--group", ",".join(self.group)]
-
-        if self.generate_stubs and cmd == "develop":
-            # as upstream's main: a `.rs` file build (`maturin build`) gets no stubs
-            args.append("--generate-stubs")
-        if self.rustc_flags is not None:
-            args.append("--")
-            args += self.rustc_flags
-        return args
+        return _fast.settings_to_args(self, cmd == "develop")
 
     @classmethod
     def from_args(cls, raw_args: Sequence[str]) -> MaturinSettings:
@@ -145,9 +95,9 @@ class MaturinSettings:
         Everything after the first `--`, and everything from the first argument that is not a
         flag, becomes `rustc_flags`. Raises ValueError for a flag it does not know or a bad value.
         The grammar is the one `maturin import-hook site install --args` uses (in Rust)."""
-        from maturin_import_hook import _native
+        from maturin_import_hook import _fast
 
-        return cls(**_native.parse_maturin_settings(list(raw_args)))
+        return cls(**_fast.parse_maturin_settings(list(raw_args)))
 
     @staticmethod
     def parser() -> NonExitingArgumentParser:
@@ -166,9 +116,9 @@ class NonExitingArgumentParser(argparse.ArgumentParser):
     ) -> argparse.Namespace:
         import sys
 
-        from maturin_import_hook import _native
+        from maturin_import_hook import _fast
 
-        fields = _native.parse_maturin_settings(list(sys.argv[1:] if args is None else args))
+        fields = _fast.parse_maturin_settings(list(sys.argv[1:] if args is None else args))
         result = namespace if namespace is not None else argparse.Namespace()
         for key, value in fields.items():
             setattr(result, key, value)

@@ -7,7 +7,7 @@ use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, EnvFilte
 
 /// Logs to stderr: stdout carries results (the pep517 commands print paths there).
 /// `RUST_LOG` takes precedence over the verbosity flag. Also records the cargo commands that
-/// maturin runs, whatever the log level (see `develop::capture_layer`).
+/// maturin runs, whatever the log level (see `develop::command_recorder`).
 pub fn init(verbose: u8) -> Result<()> {
     let default_directive: Directive = match verbose {
         // `-v` only makes cargo verbose
@@ -25,7 +25,7 @@ pub fn init(verbose: u8) -> Result<()> {
         .with_span_events(FmtSpan::CLOSE);
     tracing_subscriber::registry()
         .with(layer.with_filter(filter))
-        .with(maturin_hook::develop::capture_layer())
+        .with(maturin_hook::develop::command_recorder())
         .init();
     Ok(())
 }

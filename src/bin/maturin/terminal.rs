@@ -1,8 +1,9 @@
 //! How the command line shows what a build reports: its own lines on stderr, cargo's output
 //! straight on the terminal (with cargo's colours and progress bar), as upstream maturin does.
 
-use maturin_hook::develop::DevelopOutcome;
-use maturin_hook::freshness::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook::hook_core::outcome::Outcome;
+use maturin_hook::hook_core::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook::import_hook_cli::StderrWarnings;
 use maturin_hook::watch::WatchReporter;
 use std::path::Path;
 
@@ -29,7 +30,7 @@ impl Reporter for TerminalReporter {
     }
 
     fn warning(&self, message: &str) {
-        eprintln!("⚠️  Warning: {message}");
+        StderrWarnings.warning(message);
     }
 }
 
@@ -38,7 +39,7 @@ impl WatchReporter for TerminalReporter {
         eprintln!("👀 Watching the {inputs} inputs of {project} for changes (Ctrl-C to stop)");
     }
 
-    fn rebuilt(&self, outcome: &DevelopOutcome) {
+    fn rebuilt(&self, outcome: &Outcome) {
         let name = outcome.project_name.as_deref().unwrap_or("project");
         let reason = outcome.reason.as_deref().unwrap_or("an input changed");
         eprintln!(

@@ -4,10 +4,11 @@ use crate::cli::DevelopCommand;
 use crate::terminal::TerminalReporter;
 use anyhow::{Context, Result};
 use maturin_hook::develop::{
-    develop as run_pipeline, parse_develop_args, DevelopAction, DevelopOutcome, DevelopRequest,
-    HookInstall,
+    develop as run_pipeline, parse_develop_args, DevelopRequest, HookInstall,
 };
 use maturin_hook::environment::Environment;
+use maturin_hook::hook_core::outcome::{Action, Outcome};
+use maturin_hook::hook_core::pipeline::Options;
 use maturin_hook::watch::{watch, WatchControl, WatchEnd};
 use std::sync::Arc;
 
@@ -26,7 +27,11 @@ pub fn develop(command: DevelopCommand) -> Result<()> {
         hook: hook.clone(),
         ..DevelopRequest::new(options, environment.root.clone())
     };
-    let outcome = run_pipeline(request(command.options), &TerminalReporter)?;
+    let outcome = run_pipeline(
+        request(command.options),
+        Options::default(),
+        &TerminalReporter,
+    )?;
     report(&outcome, hook.as_ref());
     if command.watch {
         let control = Arc::new(WatchControl::default());
@@ -62,23 +67,23 @@ fn interrupted() -> ! {
 }
 
 /// What a develop on the command line says when it is done.
-fn report(outcome: &DevelopOutcome, hook: Option<&HookInstall>) {
+fn report(outcome: &Outcome, hook: Option<&HookInstall>) {
     let name = outcome.project_name.as_deref().unwrap_or("project");
     let version = outcome.version.as_deref().unwrap_or("?");
-    match outcome.action() {
-        DevelopAction::UpToDate => eprintln!(
+    match outcome.action {
+        Action::UpToDate | Action::FoundRebuilt | Action::Adopted => eprintln!(
             "✅ {name}-{version} is up to date: nothing changed since the last develop ({} inputs \
              checked in {:.1?})",
             outcome.inputs.len(),
             outcome.timings.freshness_check
         ),
-        DevelopAction::Replayed => {
+        Action::Replayed => {
             eprintln!("🛠 Replaced the compiled module of {name}-{version}")
         }
         _ => {}
     }
     if let Some(HookInstall::Develop { args, .. }) = hook {
-        if !matches!(outcome.action(), DevelopAction::UpstreamInstall) {
+        if outcome.action != Action::UpstreamInstall {
             let modules = outcome.modules.join("`, `");
             let settings = if args.is_empty() {
                 "the default settings".to_string()

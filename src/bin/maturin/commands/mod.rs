@@ -77,7 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
             use anyhow::Context;
             zig.execute().context("Failed to run zig linker wrapper")
         }
-        Command::ImportHook(command) => command.run(),
+        Command::ImportHook(command) => command.run(&crate::terminal::TerminalReporter),
     }
 }
 

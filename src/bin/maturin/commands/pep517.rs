@@ -4,7 +4,8 @@
 use crate::cli::Pep517Command;
 use anyhow::{bail, Context, Result};
 use ignore::overrides::Override;
-use maturin::{BuildContext, BuildOptions, BuildOrchestrator, PathWriter, VirtualWriter};
+use maturin::{BuildOptions, BuildOrchestrator, PathWriter, VirtualWriter};
+use maturin_hook::build_options::release_unless_a_profile_was_chosen;
 use std::collections::HashSet;
 
 pub fn pep517(command: Pep517Command) -> Result<()> {
@@ -22,7 +23,7 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
                 .editable(false)
                 .pgo(pgo.pgo)
                 .build()?;
-            default_to_release(&mut context);
+            release_unless_a_profile_was_chosen(&mut context);
             let tags = BuildOrchestrator::new(&context).tags_from_bridge()?;
             let mut writer =
                 VirtualWriter::new(PathWriter::from_path(metadata_directory), Override::empty());
@@ -45,7 +46,7 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
                 .editable(options.editable)
                 .pgo(options.pgo.pgo)
                 .build()?;
-            default_to_release(&mut context);
+            release_unless_a_profile_was_chosen(&mut context);
             let wheel = if options.with_hook {
                 maturin_hook::develop::editable::build_wheel(
                     &context,
@@ -108,15 +109,6 @@ fn build_wheel_args() -> Vec<String> {
         .filter(|arg| *arg != "--with-hook")
         .cloned()
         .collect()
-}
-
-/// PEP 517 builds are release builds unless a profile was chosen.
-fn default_to_release(context: &mut BuildContext) {
-    context
-        .project
-        .cargo_options
-        .profile
-        .get_or_insert_with(|| "release".to_string());
 }
 
 /// A PEP 517 hook builds for the one interpreter running the frontend. The same interpreter

@@ -81,15 +81,6 @@ pub fn cargo_colour(reporter: &dyn Reporter, args: &[String]) -> Option<&'static
         .map(|colour| if colour { "always" } else { "never" })
 }
 
-/// Reports nothing (and captures cargo's output, so that a failure still carries it).
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn captures_output(&self) -> bool {
-        true
-    }
-}
-
 /// Sorts a build's output into progress and diagnostics, line by line: a diagnostic starts
 /// with `warning`/`error`/`note`/`help` and runs until the next progress line.
 #[derive(Debug, Default)]

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const RECORD_FILE: &str = "develop.json";
-/// Bumped when the format changes, so older records are ignored (and rebuilt once).
-const RECORD_FORMAT: u32 = 5;
+/// Bumped when the format changes: a record of another format is not read (and the project is
+/// rebuilt once).
+const RECORD_FORMAT: u32 = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildRecord {
@@ -57,6 +58,10 @@ pub struct BuildRecord {
     /// [`crate::request::RequestId`]): the light check of an import trusts the record for
     /// those without resolving the settings; `status` shows who builds the project how.
     pub requests: Vec<KnownRequest>,
+    /// The sha256 of the editable build (see [`crate::adopt`]) this record was taken over
+    /// from: an editable install made since then is taken over again.
+    #[serde(default)]
+    pub adopted_from: Option<String>,
 }
 
 /// What a check covers besides the inputs every check compares.
@@ -97,6 +102,11 @@ pub enum Scope {
 #[derive(Debug)]
 pub enum Loaded {
     Nothing,
+    /// There is a record, but it cannot be used: truncated, corrupt, or of another format.
+    Unreadable {
+        path: PathBuf,
+        problem: String,
+    },
     /// A record of a build installed into another environment (this one is a copy or a move).
     OtherEnvironment(PathBuf),
     Record(Box<BuildRecord>),
@@ -138,6 +148,7 @@ impl BuildRecord {
             installed_extras: new.installed_extras,
             replay: new.replay,
             requests: Vec::new(),
+            adopted_from: None,
         }
     }
 
@@ -156,18 +167,38 @@ impl BuildRecord {
         self.requests.iter().any(|known| known.key == key)
     }
 
-    /// The record in `state_dir` of a build into `environment`, if there is one in this format.
+    /// The record in `state_dir` of a build into `environment`.
     pub fn load(state_dir: &Path, environment: &Path) -> Loaded {
-        let Ok(bytes) = std::fs::read(state_dir.join(RECORD_FILE)) else {
-            return Loaded::Nothing;
+        let path = state_dir.join(RECORD_FILE);
+        let unreadable = |problem: String| Loaded::Unreadable {
+            path: path.clone(),
+            problem,
         };
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Loaded::Nothing,
+            Err(error) => return unreadable(error.to_string()),
+        };
+        #[derive(Deserialize)]
+        struct Format {
+            format: u32,
+        }
+        match serde_json::from_slice::<Format>(&bytes) {
+            Err(error) => return unreadable(format!("it is not a build record ({error})")),
+            Ok(Format { format }) if format != RECORD_FORMAT => {
+                return unreadable(format!(
+                    "it has format {format}, written by another version of maturin-hook (this \
+                     one reads format {RECORD_FORMAT})"
+                ))
+            }
+            Ok(_) => {}
+        }
         match serde_json::from_slice::<BuildRecord>(&bytes) {
-            Ok(record) if record.format != RECORD_FORMAT => Loaded::Nothing,
             Ok(record) if record.environment != environment => {
                 Loaded::OtherEnvironment(record.environment)
             }
             Ok(record) => Loaded::Record(Box::new(record)),
-            Err(_) => Loaded::Nothing,
+            Err(error) => unreadable(format!("it is not a build record ({error})")),
         }
     }
 
@@ -203,7 +234,7 @@ impl BuildRecord {
                 .iter_mut()
                 .find(|r| r.path == change.path)
             {
-                if let Ok(now) = InputRecord::capture(&change.path) {
+                if let Ok(now) = InputRecord::read(&change.path) {
                     *record = now;
                 }
             }
@@ -262,11 +293,11 @@ impl BuildRecord {
         self.sources = replayed
             .sources
             .iter()
-            .map(|path| InputRecord::capture_after_build(path, build_started_ns))
+            .map(|path| InputRecord::read_after_build(path, build_started_ns))
             .collect::<Result<_>>()?;
         for record in self.outputs.iter_mut().chain(&mut self.installed_extras) {
             if replayed.written.contains(&record.path) {
-                *record = InputRecord::capture(&record.path)?;
+                *record = InputRecord::read(&record.path)?;
             }
         }
         self.build_started_ns = build_started_ns;
@@ -329,7 +360,7 @@ mod tests {
             fs::write(path("ext.so"), "binary").unwrap();
             fs::write(path("script"), "#!python").unwrap();
             let started = filesystem_now(dir.path()).unwrap() - 1_000_000_000;
-            let capture = |name: &str| InputRecord::capture(&path(name)).unwrap();
+            let capture = |name: &str| InputRecord::read(&path(name)).unwrap();
             let record = BuildRecord::new(NewRecord {
                 settings: "s".into(),
                 environment: dir.path().join("venv"),
@@ -432,6 +463,31 @@ mod tests {
         }
         project.record.project_dir = project.path("moved-away");
         assert_eq!(project.record.check(Checking::Import), Verdict::SourcesGone);
+    }
+
+    #[test]
+    fn a_truncated_or_newer_record_is_named_as_such() {
+        let project = Project::new(true);
+        let state_dir = project.path("state");
+        project.record.save(&state_dir).unwrap();
+        let environment = project.record.environment.clone();
+        let path = state_dir.join(RECORD_FILE);
+        let json = fs::read_to_string(&path).unwrap();
+        let problem = |text: &str| {
+            fs::write(&path, text).unwrap();
+            match BuildRecord::load(&state_dir, &environment) {
+                Loaded::Unreadable { problem, .. } => problem,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(problem(&json[..json.len() / 2]).starts_with("it is not a build record"));
+        let newer = json.replacen(&format!("\"format\":{RECORD_FORMAT}"), "\"format\":99", 1);
+        assert!(problem(&newer).starts_with("it has format 99"), "{newer}");
+        fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            BuildRecord::load(&state_dir, &environment),
+            Loaded::Nothing
+        ));
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub fn fingerprint(settings: &Fingerprinted<'_>) -> String {
     // may not name it at all).
     let mut cargo = cargo_options.clone();
     cargo.manifest_path = None;
+    // A venv's interpreter is the base interpreter it links to: the same build. So are an
+    // isolated build environment's (a PEP 517 frontend's) and the venv that installs its wheel.
+    let python = python
+        .canonicalize()
+        .unwrap_or_else(|_| python.to_path_buf());
     cargo.verbose = 0;
     cargo.quiet = false;
     cargo.color = None;
@@ -70,7 +75,7 @@ pub fn fingerprint(settings: &Fingerprinted<'_>) -> String {
         crate::version::VERSION,
         python.display(),
     );
-    maturin_hook_freshness::short_hash(key.as_bytes())
+    maturin_hook_core::short_hash(key.as_bytes())
 }
 
 #[cfg(test)]

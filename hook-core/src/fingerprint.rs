@@ -55,6 +55,12 @@ pub fn nanos_since_epoch(time: SystemTime) -> i128 {
     }
 }
 
+/// The sha256 of `bytes` in lowercase hex: the one spelling every record and store uses.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The sha256 of a file's content, as [`sha256_hex`].
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut hasher = Sha256::new();
@@ -67,11 +73,17 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buffer[..read]);
     }
-    Ok(hasher
-        .finalize()
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(digest: &[u8]) -> String {
+    use std::fmt::Write;
+    digest
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+        .fold(String::with_capacity(64), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 /// What [`InputRecord`] compares for a path: the sha256 of a file's content; a directory (an
@@ -102,7 +114,7 @@ pub struct RecordedFile {
 }
 
 impl InputRecord {
-    pub fn capture(path: &Path) -> Result<InputRecord> {
+    pub fn read(path: &Path) -> Result<InputRecord> {
         let state = match FileStamp::of(path) {
             Ok(stamp) => Some(RecordedFile {
                 stamp,
@@ -125,8 +137,8 @@ impl InputRecord {
     /// file system's clock): a file modified after that may have changed after the compiler
     /// read it, so it is marked unsettled. A file modified within the clock tick of the start
     /// is not: the compiler only reads sources well after the build starts.
-    pub fn capture_after_build(path: &Path, build_started_ns: i128) -> Result<InputRecord> {
-        let mut record = InputRecord::capture(path)?;
+    pub fn read_after_build(path: &Path, build_started_ns: i128) -> Result<InputRecord> {
+        let mut record = InputRecord::read(path)?;
         if let Some(state) = &mut record.state {
             state.unsettled = state.stamp.mtime_ns > build_started_ns;
         }
@@ -329,7 +341,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("lib.rs");
         fs::write(&file, "fn a() {}").unwrap();
-        let mut records = vec![InputRecord::capture(&file).unwrap()];
+        let mut records = vec![InputRecord::read(&file).unwrap()];
         let started = nanos_since_epoch(SystemTime::now());
         let checked = check(&mut records, started);
         assert!(checked.changes.is_empty() && !checked.restamped);
@@ -359,14 +371,14 @@ mod tests {
             .unwrap()
             .set_modified(a_second_later)
             .unwrap();
-        let mut records = vec![InputRecord::capture_after_build(&file, started).unwrap()];
+        let mut records = vec![InputRecord::read_after_build(&file, started).unwrap()];
         let changes = check(&mut records, started).changes;
         assert_eq!(changes.len(), 1, "an edit during the build must be rebuilt");
         // cargo saw the edit (it dates its records from the build start): no mtime bump
         assert!(!changes[0].older_than_build);
         // modified in the clock tick the build started in: settled (cargo reads much later)
         let mut records =
-            vec![InputRecord::capture_after_build(&file, started + 1_000_000_000).unwrap()];
+            vec![InputRecord::read_after_build(&file, started + 1_000_000_000).unwrap()];
         assert!(check(&mut records, started).changes.is_empty());
     }
 
@@ -374,7 +386,7 @@ mod tests {
     fn absent_files_are_inputs_too() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join(".cargo/config.toml");
-        let mut records = vec![InputRecord::capture(&config).unwrap()];
+        let mut records = vec![InputRecord::read(&config).unwrap()];
         assert!(check(&mut records, 0).changes.is_empty());
         fs::create_dir_all(config.parent().unwrap()).unwrap();
         fs::write(&config, "[build]").unwrap();
@@ -389,7 +401,7 @@ mod tests {
         let file = dir.path().join("lib.rs");
         fs::write(&file, "fn a() {}").unwrap();
         let old = fs::metadata(&file).unwrap().modified().unwrap();
-        let mut records = vec![InputRecord::capture(&file).unwrap()];
+        let mut records = vec![InputRecord::read(&file).unwrap()];
         fs::write(&file, "fn b() {}").unwrap();
         fs::OpenOptions::new()
             .append(true)

@@ -9,8 +9,8 @@ use super::install::{top_level_modules, Installation};
 use crate::cargo_child::CargoInDirectory;
 use anyhow::{anyhow, Result};
 use maturin::BuildContext;
-use maturin_hook_freshness::fingerprint::{self, InputRecord};
-use maturin_hook_freshness::record::{BuildRecord, NewRecord};
+use maturin_hook_core::fingerprint::{self, InputRecord};
+use maturin_hook_core::record::{BuildRecord, NewRecord};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ pub struct Build<'a> {
     pub cargo_dir: &'a Path,
 }
 
-pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
+pub fn record(build: Build<'_>) -> Result<BuildRecord> {
     let context = build.context;
     let started = build.build_started_ns;
     let dep_info = cargo_paths::dep_info_files(context);
@@ -42,7 +42,7 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
     let after_build = |paths: &BTreeSet<PathBuf>| {
         paths
             .iter()
-            .map(|path| InputRecord::capture_after_build(path, started))
+            .map(|path| InputRecord::read_after_build(path, started))
             .collect::<Result<Vec<_>>>()
     };
     let sources = after_build(&fingerprint::inputs_from_dep_info(
@@ -64,9 +64,9 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
                 // cargo writes Cargo.lock itself (a new project's, or after a manifest change)
                 // while maturin resolves the project, and builds with what it wrote: that is
                 // no change that happened behind the build's back.
-                InputRecord::capture(path)
+                InputRecord::read(path)
             } else {
-                InputRecord::capture_after_build(path, started)
+                InputRecord::read_after_build(path, started)
             }
         })
         .collect::<Result<Vec<_>>>()?;
@@ -101,7 +101,7 @@ pub fn capture(build: Build<'_>) -> Result<BuildRecord> {
     let capture_all = |paths: &[PathBuf]| {
         paths
             .iter()
-            .map(|path| InputRecord::capture(path))
+            .map(|path| InputRecord::read(path))
             .collect::<Result<Vec<_>>>()
     };
     let project_dir = context

@@ -2,11 +2,15 @@
 //! full build is due, without the maturin crate.
 //!
 //! The pipeline every front end runs is check → decide → build → install → record. This
-//! crate holds the part an import runs on its own:
+//! crate holds the part an import runs on its own, and the decision every front end shares:
 //!
 //! - [`request`]: what a front end asks for, where its build record lives, and its key;
-//! - [`record`]: what a build recorded, and the freshness check against it;
-//! - [`refresh`]: the import's pipeline: check, and replay cargo after a Rust-only change;
+//! - [`record`]: what a build recorded, and the check of its inputs against the file system;
+//! - [`decision`]: the one decision (up to date, take over an editable install's build, replay
+//!   cargo, or a full develop) and why;
+//! - [`outcome`]: what the pipeline did, in one vocabulary for every front end;
+//! - [`pipeline`]: the import's pipeline: decide, lock, decide again, replay or hand over;
+//! - [`adopt`]: the builds of editable installs, which the decision takes over;
 //! - [`replay`]: running the recorded cargo commands and installing their artifacts;
 //! - [`report`]: the [`report::Reporter`] every front end implements (the library never prints);
 //! - [`fingerprint`]: per-file stamps and hashes, cargo's dep-info;
@@ -15,6 +19,8 @@
 //! - [`cache_location`]: where the build cache is;
 //! - [`dist_info`], [`project_discovery`]: which local projects an import could mean;
 //! - [`atomic_write`]: the one way a file is replaced;
+//! - [`settings`]: the import hook's maturin settings, their grammar and spelling, in one table;
+//! - [`python_literal`]: Python string literals, written and read back;
 //! - `python` (feature `python`): what the runtime's two pyo3 modules share.
 //!
 //! `maturin_import_hook._fast` links only this crate, so an up-to-date import loads a small
@@ -24,27 +30,31 @@ pub mod adopt;
 pub mod atomic_write;
 pub mod build_environment;
 pub mod cache_location;
+pub mod decision;
 pub mod dist_info;
 pub mod fingerprint;
 pub mod lock;
+pub mod outcome;
+pub mod pipeline;
 pub mod project_discovery;
 #[cfg(feature = "python")]
 pub mod python;
+pub mod python_literal;
 pub mod record;
-pub mod refresh;
 pub mod replay;
 pub mod report;
 pub mod request;
+pub mod settings;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The first 16 hex digits of the sha256 of `bytes`: names of cache entries.
 pub fn short_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    let mut hash = fingerprint::sha256_hex(bytes);
+    hash.truncate(16);
+    hash
 }
 
 /// Writes `value` as JSON to `path` (see [`atomic_write`]), creating its directory.

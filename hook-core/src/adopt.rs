@@ -1,12 +1,13 @@
-//! The first import after an editable install that a PEP 517 frontend (`pip install -e`,
-//! `uv sync`) made through this maturin's backend with the import hook: the backend's build
-//! recorded what it read and made ([`EditableBuild`]); the import takes that over as its
-//! environment's record, once it has checked that the sources are still what the build read
-//! and that the installed files are the ones the build made. So the first import does not
-//! build again.
+//! Editable installs that a PEP 517 frontend (`pip install -e`, `uv sync`) made through this
+//! maturin's backend with the import hook: the backend's build recorded what it read and made
+//! ([`EditableBuild`]); the decision (see [`crate::decision`]) takes that over as the
+//! environment's record once it has checked that the installed files are the ones the build
+//! made, whether or not the sources changed since. So the first import after an install or a
+//! reinstall does not build again, and an edit made before that import replays the install's
+//! build instead of starting a full one.
 
-use crate::fingerprint::{sha256_file, InputRecord};
-use crate::record::{BuildRecord, Checking, Verdict};
+use crate::fingerprint::{sha256_file, sha256_hex, InputRecord};
+use crate::record::BuildRecord;
 use crate::request::KnownRequest;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -30,22 +31,31 @@ impl EditableBuild {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         crate::write_json_atomically(path, self)
     }
-
-    fn load(path: &Path) -> Option<EditableBuild> {
-        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-    }
 }
 
-/// The record of the editable build recorded at `path` for `environment`, when the sources are
-/// as that build read them and `environment` has its files installed; `None` otherwise (then a
-/// full develop decides).
-pub fn adopt(path: &Path, environment: &Path, request: &KnownRequest) -> Option<BuildRecord> {
-    let build = EditableBuild::load(path)?;
-    let mut record = build.record;
-    if !matches!(record.check(Checking::Import), Verdict::Fresh { .. }) {
-        tracing::debug!("not adopting {}: the sources changed since", path.display());
+/// The record of the editable build recorded at `path`, taken over for `environment` and
+/// `request`. `None` when there is no such build, when it is the one `adopted_from` names
+/// (taken over already), or when `environment` does not have the files it made installed
+/// (another install replaced them).
+pub fn adopt(
+    path: &Path,
+    environment: &Path,
+    request: &KnownRequest,
+    adopted_from: Option<&str>,
+) -> Option<BuildRecord> {
+    let bytes = std::fs::read(path).ok()?;
+    let identity = sha256_hex(&bytes);
+    if adopted_from == Some(identity.as_str()) {
         return None;
     }
+    let build: EditableBuild = match serde_json::from_slice(&bytes) {
+        Ok(build) => build,
+        Err(error) => {
+            tracing::debug!("not adopting {}: {error}", path.display());
+            return None;
+        }
+    };
+    let mut record = build.record;
     let site = site_packages(environment)
         .into_iter()
         .find(|dir| dir.join(&build.dist_info).is_dir())?;
@@ -72,9 +82,10 @@ pub fn adopt(path: &Path, environment: &Path, request: &KnownRequest) -> Option<
         }
     }
     for (path, _) in &installed {
-        record.outputs.push(InputRecord::capture(path).ok()?);
+        record.outputs.push(InputRecord::read(path).ok()?);
     }
     record.environment = environment.to_path_buf();
+    record.adopted_from = Some(identity);
     record.learn(Some(request));
     Some(record)
 }

@@ -1,12 +1,13 @@
-"""What every importer runs when a module it owns is imported: the pipeline of the Rust library
-(check the recorded build, replay cargo after a Rust-only change in `_fast`, or run a full
-develop in `_native`), and the one place its outcomes become log records and exceptions.
+"""The one place a Python front end runs the pipeline of the Rust library for a build request:
+the import's half in `_fast` (decide; up to date, take over an editable install's build, or
+replay cargo), then, when that hands over, the full develop in `_native`. Every importer, the
+IPython extension and the pytest plugin call `bring_up_to_date`; none decides anything itself.
 
-Every decision is in Rust; this module reports. A build's events reach the `maturin_import_hook`
-logger: `building "X": <reason>`, waits, maturin's steps and cargo's progress at INFO (shown by
-default, silent after `reset_logger()` with logging left unconfigured, as upstream's builds are);
-cargo's diagnostics are kept: a build that succeeds with warnings logs them once at WARNING
-(when warnings are shown), a failed one raises `BuildError` carrying them.
+A build's events reach the `maturin_import_hook` logger through `Reporter`: `building "X":
+<reason>`, waits, maturin's steps and cargo's progress at INFO (shown by default, silent after
+`reset_logger()` with logging left unconfigured, as upstream's builds are); cargo's diagnostics
+are kept: a build that succeeds with warnings logs them once at WARNING (when warnings are
+shown), a failed one raises `BuildError` carrying them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
     from typing import Any, Callable
+
+    from maturin_import_hook._outcome import Outcome
+    from maturin_import_hook.error import BuildError, ImportHookError
 
 LOGGER_NAME = "maturin_import_hook"
 
@@ -40,7 +44,7 @@ class Reporter:
     def waiting_for_lock(self, lock_path: str) -> None:
         _logger().info("waiting on lock %s", lock_path)
 
-    def building(self, project: str, reason: str, kind: str) -> None:
+    def building(self, project: str, reason: str, full: bool) -> None:
         self.built = True
         # upstream's two records for this event, with the reason added to the visible one
         _logger().info('building "%s": %s', self.name, reason)
@@ -66,6 +70,19 @@ class Reporter:
         if self.show_warnings and text:
             _logger().warning('build of "%s" succeeded with warnings:\n%s', self.name, text)
 
+    def build_failed(self, reason: str) -> BuildError:
+        """The exception a failed build raises (called by the Rust library)."""
+        from maturin_import_hook.error import BuildError
+
+        return BuildError(self.name, reason, "\n".join(self.diagnostics), name=self.name)
+
+    def lock_timed_out(self, message: str) -> ImportHookError:
+        """The exception of a wait for another build that took too long (called by the Rust
+        library)."""
+        from maturin_import_hook.error import ImportHookError
+
+        return ImportHookError(message, name=self.name)
+
 
 def _colour_wanted() -> bool:
     """Colour only where the logger's records are shown on a terminal: the import hook's own
@@ -82,72 +99,48 @@ def _colour_wanted() -> bool:
         return False
 
 
-def ensure_built(
+def bring_up_to_date(
     name: str,
     request: str,
     *,
     lock_timeout_seconds: float | None = 120,
     force: bool = False,
     show_warnings: bool = True,
-) -> tuple[str, str | None, list[str]]:
+    reporter: Reporter | None = None,
+    generate: Callable[[str], str] | None = None,
+    maturin: str | None = None,
+) -> Outcome:
     """Brings the build of `request` (the JSON of a build request of the Rust library) up to date
-    for the import of `name`. Returns `(status, detail, modules)`: status "fresh", "found-rebuilt",
-    "replayed", "installed" or "sources-gone"; detail the reason of a build (the project
-    directory when the sources are gone); modules the top-level modules a full build provides."""
-    reporter = Reporter(name, show_warnings)
-    status, detail = light_refresh(reporter, request, lock_timeout_seconds, force)
-    modules: list[str] = []
-    if status == "full":
+    for the import of `name`. `generate` and `maturin` are the overrides of the `.rs` file
+    importer (see `_native.build`). A failed build raises `BuildError`, a wait that took longer
+    than `lock_timeout_seconds` `ImportHookError`; the installed build stays as it was."""
+    from maturin_import_hook._outcome import Action
+
+    if reporter is None:
+        reporter = Reporter(name, show_warnings)
+    outcome = _fast.run(request, sys.prefix, reporter, lock_timeout_seconds, force)
+    if outcome.action is Action.FULL_BUILD_NEEDED:
         from maturin_import_hook import _native
 
-        status, detail, _waited, modules = full_build(
-            reporter, _native.develop_project, request, sys.prefix, reporter, lock_timeout_seconds, force
-        )
-    if status in ("replayed", "installed"):
+        with program_streams_kept():
+            outcome = _native.build(
+                request, sys.prefix, reporter, lock_timeout_seconds, force, generate, maturin
+            )
+    if outcome.built:
         reporter.report_warnings()
-    return status, None if detail is None else os.fsdecode(detail), modules
+    return outcome
 
 
-def light_refresh(
-    reporter: Reporter, request: str, lock_timeout_seconds: float | None, force: bool
-) -> tuple[str, str | bytes | None]:
-    """The import's half of the pipeline (`_fast`, without the maturin crate): up to date, or
-    rebuilt by replaying cargo, or ("full", reason) when a full develop is due."""
-    result: tuple[str, str | bytes | None] = _call(
-        reporter, _fast.refresh, request, sys.prefix, reporter, lock_timeout_seconds, force
-    )
-    return result
-
-
-def full_build(reporter: Reporter, function: Callable[..., Any], *args: object) -> Any:
-    """A full build in `_native` (which loads the maturin crate), with the program's streams
-    kept where they are."""
-    with program_streams_kept():
-        return _call(reporter, function, *args)
-
-
-def _call(reporter: Reporter, function: Callable[..., Any], *args: object) -> Any:
-    """Calls into the library; its failures become the import hook's exceptions."""
-    from maturin_import_hook import error
-
-    name = reporter.name
-    try:
-        return function(*args)
-    except TimeoutError as timeout:
-        raise error.ImportHookError(str(timeout), name=name) from None
-    except Exception as failure:
-        if type(failure).__name__ != "BuildFailed":
-            raise
-        raise error.BuildError(name, str(failure), "\n".join(reporter.diagnostics), name=name) from None
-
-
-def log_outcome(name: str, kind: str, status: str, started: float, origin: str | None = None) -> None:
-    """The line that ends an import (`kind` is "package" or "module"): only the process that
-    built says it rebuilt; a process that waited says another one did."""
+def log_outcome(
+    name: str, kind: str, outcome: Outcome | None, started: float, origin: str | None = None
+) -> None:
+    """The line that ends an import (`kind` is "package" or "module"; `outcome` None: up to date
+    by the check that needs no pipeline): only the process that built says it rebuilt; a
+    process that waited says another one did."""
     elapsed = time.perf_counter() - started
-    if status in ("replayed", "installed"):
+    if outcome is not None and outcome.built:
         _logger().info('rebuilt and loaded %s "%s" in %.3fs', kind, name, elapsed)
-    elif status == "found-rebuilt":
+    elif outcome is not None and outcome.changed:  # rebuilt, by another process
         _logger().info('%s "%s" was rebuilt by another process meanwhile; loaded it', kind, name)
     else:
         debug('%s up to date: "%s" ("%s") in %.3f ms', kind, name, origin or "?", elapsed * 1000)
@@ -156,14 +149,14 @@ def log_outcome(name: str, kind: str, status: str, started: float, origin: str |
 _gone_warned: set[str] = set()
 
 
-def warn_sources_gone(name: str, project_dir: str) -> None:
+def warn_sources_gone(name: str, outcome: Outcome) -> None:
     """The project directory is gone: the last build imports, with one line saying so."""
     if name not in _gone_warned:
         _gone_warned.add(name)
         _logger().warning(
             'the sources of "%s" are gone (%s): importing its last build, which will not be rebuilt',
             name,
-            project_dir,
+            outcome.reason,
         )
 
 

@@ -1,0 +1,181 @@
+//! The import's half of the pipeline, without the maturin crate: load the request's record,
+//! [decide](crate::decision), and act on what needs no maturin: nothing (up to date), take over
+//! an editable install's build, or replay cargo after a change of Rust sources only, under the
+//! project lock. A full develop is handed over ([`Action::FullBuildNeeded`]): the runtime's
+//! `_native` runs it, deciding again with the fingerprint of the parsed settings.
+
+use crate::decision::{decide, Decision, Reason, Settings, Situation};
+use crate::fingerprint::Change;
+use crate::lock::ProjectLock;
+use crate::outcome::{Action, Outcome};
+use crate::record::{BuildRecord, Checking};
+use crate::replay;
+use crate::report::{BuildKind, BuildStart, Reporter};
+use crate::request::{BuildRequest, KnownRequest};
+use anyhow::Result;
+use std::path::Path;
+use std::time::Duration;
+
+/// How a front end runs the pipeline.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// How long to wait for another build of the project (`None`: as long as it takes).
+    pub lock_timeout: Option<Duration>,
+    /// Build even when nothing changed.
+    pub force: bool,
+}
+
+/// The decision for `request` in `environment` with its key, without the lock: what an import
+/// decides before it waits for anyone.
+fn decide_listed(known: &KnownRequest, environment: &Path, force: bool) -> Result<Decision> {
+    let id = known.request.id(environment)?;
+    Ok(decide(Situation {
+        loaded: BuildRecord::load(&id.state_dir, environment),
+        environment,
+        request: Some(known),
+        settings: Settings::Listed,
+        force,
+        skip_install: false,
+        checking: Checking::Import,
+    }))
+}
+
+/// Whether the last build of `request` in `environment` is this request's and up to date: the
+/// whole cost of an import of an unchanged project (stats; new stamps of touched-but-identical
+/// inputs are saved, best effort).
+pub fn is_up_to_date(request: &BuildRequest, environment: &Path) -> bool {
+    up_to_date(request, environment).is_some()
+}
+
+/// The record of [`is_up_to_date`], for the front ends that need what it installed.
+pub fn up_to_date(request: &BuildRequest, environment: &Path) -> Option<Box<BuildRecord>> {
+    let known = request.known(environment).ok()?;
+    match decide_listed(&known, environment, false).ok()? {
+        Decision::UpToDate {
+            record,
+            save,
+            adopted: false,
+        } => {
+            if save {
+                save_stamps(&record, &known.request.id(environment).ok()?.state_dir);
+            }
+            Some(record)
+        }
+        _ => None,
+    }
+}
+
+/// Only saves future hashing: a read-only cache is no reason to fail an import.
+fn save_stamps(record: &BuildRecord, state_dir: &Path) {
+    if let Err(error) = record.save(state_dir) {
+        tracing::debug!("not saving new stamps: {error:#}");
+    }
+}
+
+/// The import's pipeline for `request`: decide; when a build is due, take the project lock and
+/// decide again (another process may have built it meanwhile), then take over an editable
+/// install's build or replay cargo, or hand over to a full develop.
+pub fn run(
+    request: &BuildRequest,
+    environment: &Path,
+    options: Options,
+    reporter: &dyn Reporter,
+) -> Result<Outcome> {
+    let known = request.known(environment)?;
+    let state_dir = request.id(environment)?.state_dir;
+    match decide_listed(&known, environment, options.force)? {
+        Decision::UpToDate {
+            record,
+            save,
+            adopted: false,
+        } => {
+            if save {
+                save_stamps(&record, &state_dir);
+            }
+            return Ok(Outcome::of_record(Action::UpToDate, &record));
+        }
+        Decision::SourcesGone { project_dir } => return Ok(sources_gone(&project_dir)),
+        _ => {}
+    }
+    let mut waited = false;
+    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |lock| {
+        waited = true;
+        reporter.waiting_for_lock(lock);
+    })?;
+    let mut outcome = match decide_listed(&known, environment, options.force)? {
+        Decision::UpToDate {
+            record,
+            save,
+            adopted,
+        } => {
+            if adopted {
+                record.save(&state_dir)?;
+            } else if save {
+                save_stamps(&record, &state_dir);
+            }
+            let action = match (adopted, waited) {
+                (true, _) => Action::Adopted,
+                (false, true) => Action::FoundRebuilt,
+                (false, false) => Action::UpToDate,
+            };
+            Outcome::of_record(action, &record)
+        }
+        Decision::SourcesGone { project_dir } => sources_gone(&project_dir),
+        Decision::Replay {
+            record,
+            reason,
+            changes,
+            ..
+        } => replay_and_record(
+            record,
+            &reason,
+            &changes,
+            &state_dir,
+            Some(&known),
+            reporter,
+        )?,
+        Decision::Full { reason, .. } => Outcome::new(Action::FullBuildNeeded).because(reason),
+    };
+    outcome.waited = waited;
+    Ok(outcome)
+}
+
+pub fn sources_gone(project_dir: &Path) -> Outcome {
+    Outcome::new(Action::SourcesGone).because(format!(
+        "the project directory {} is gone",
+        project_dir.display()
+    ))
+}
+
+/// Replays the cargo commands of `record` after the Rust-only `changes` (see [`replay`]),
+/// telling `reporter`, and records what the replay read and wrote. The caller holds the
+/// project lock of `state_dir`.
+pub fn replay_and_record(
+    mut record: Box<BuildRecord>,
+    reason: &Reason,
+    changes: &[Change],
+    state_dir: &Path,
+    known: Option<&KnownRequest>,
+    reporter: &dyn Reporter,
+) -> Result<Outcome> {
+    let reason = reason.to_string();
+    reporter.building(&BuildStart {
+        project: &record.name,
+        reason: &reason,
+        kind: BuildKind::Replay,
+        cargo_log: None,
+    });
+    let started = std::time::Instant::now();
+    let plan = record
+        .replay
+        .clone()
+        .expect("a replayable record has a plan");
+    let replayed = replay::replay(&plan, changes, state_dir, reporter)?;
+    record.record_replay(&replayed)?;
+    record.learn(known);
+    record.save(state_dir)?;
+    let mut outcome = Outcome::of_record(Action::Replayed, &record).because(reason);
+    outcome.written = replayed.written;
+    outcome.timings.compile = started.elapsed();
+    Ok(outcome)
+}
