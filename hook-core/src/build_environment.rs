@@ -31,6 +31,17 @@ const IGNORED: &[&str] = &[
 /// binary acting as cargo reads them): how a build runs, not what it builds.
 const INTERNAL_PREFIX: &str = "MATURIN_HOOK_";
 
+/// Variables that say where things are rather than what is built: a build with another value
+/// makes the same artifacts (see [`BuildEnvironment::without_locations`]).
+const LOCATIONS: &[&str] = &[
+    "CARGO_HOME",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "RUSTUP_HOME",
+    "PYO3_PYTHON",
+    "MATURIN_PEP517_METADATA_DIR",
+];
+
 /// Parts of names whose values are not written into the build record (the record is a file
 /// in the environment): only a hash of them is kept.
 const SECRET_WORDS: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "KEY"];
@@ -68,6 +79,16 @@ impl BuildEnvironment {
             })
             .collect(),
         )
+    }
+
+    /// The variables that decide what is built wherever the build runs: those that name
+    /// locations (the target directory, `CARGO_HOME`, the interpreter's path) left out.
+    pub fn without_locations(&self) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .filter(|(name, _)| !LOCATIONS.contains(&name.as_str()))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect()
     }
 
     /// What differs from `recorded`, for a person: `RUSTFLAGS changed from "" to "-Copt-level=1"`,

@@ -11,6 +11,7 @@ use crate::adopt;
 use crate::fingerprint::Change;
 use crate::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
 use crate::request::{BuildRequest, KnownRequest};
+use crate::store::{Found, Store};
 use std::path::{Path, PathBuf};
 
 /// What the pipeline does next.
@@ -28,6 +29,16 @@ pub enum Decision {
     Replay {
         record: Box<BuildRecord>,
         reason: Reason,
+        changes: Vec<Change>,
+        adopted: bool,
+    },
+    /// Only Rust sources changed, and the store holds a build of the sources as they are now:
+    /// install its artifacts instead of running cargo.
+    Restore {
+        record: Box<BuildRecord>,
+        found: Box<Found>,
+        reason: Reason,
+        /// What a replay needs, when the stored build turns out to be unusable.
         changes: Vec<Change>,
         adopted: bool,
     },
@@ -125,9 +136,58 @@ pub struct Situation<'a> {
     pub force: bool,
     pub skip_install: bool,
     pub checking: Checking,
+    /// Where stored builds are looked for before cargo runs.
+    pub store: Option<&'a Store>,
 }
 
 pub fn decide(situation: Situation<'_>) -> Decision {
+    let store = situation.store;
+    match decide_without_store(situation) {
+        Decision::Replay {
+            record,
+            reason,
+            changes,
+            adopted,
+        } => match store.and_then(|store| stored_build(store, &record)) {
+            Some(found) => Decision::Restore {
+                record,
+                found: Box::new(found),
+                reason,
+                changes,
+                adopted,
+            },
+            None => Decision::Replay {
+                record,
+                reason,
+                changes,
+                adopted,
+            },
+        },
+        decision => decision,
+    }
+}
+
+/// A build in `store` of the sources of `record` as they are now, with an artifact for each
+/// of its cargo commands.
+fn stored_build(store: &Store, record: &BuildRecord) -> Option<Found> {
+    let plan = record.replay.as_ref()?;
+    let found = store.find(record.store_shelf.as_deref()?, &record.project_dir)?;
+    let names: Vec<&str> = found
+        .entry
+        .artifacts
+        .iter()
+        .map(|artifact| artifact.name.as_str())
+        .collect();
+    let complete = plan.steps.iter().all(|step| {
+        step.artifact
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| names.contains(&name))
+    });
+    complete.then_some(found)
+}
+
+fn decide_without_store(situation: Situation<'_>) -> Decision {
     let Situation {
         loaded,
         environment,
@@ -136,6 +196,7 @@ pub fn decide(situation: Situation<'_>) -> Decision {
         force,
         skip_install,
         checking,
+        store: _,
     } = situation;
     if force {
         return full(Reason::Forced);
@@ -366,6 +427,7 @@ mod tests {
                 force: false,
                 skip_install: false,
                 checking: Checking::Import,
+                store: None,
             })
         }
 
@@ -385,6 +447,7 @@ mod tests {
                 force: false,
                 skip_install: false,
                 checking: Checking::Import,
+                store: None,
             }
         }
     }
@@ -606,5 +669,50 @@ mod tests {
             reason(project.decide(unreadable, Some(&editable))),
             Reason::UnreadableRecord { .. }
         ));
+    }
+
+    #[test]
+    fn a_state_built_before_is_restored_from_the_store_instead_of_replayed() {
+        let project = Project::new();
+        let known = hook_request("key");
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::at(store_dir.path().join("store"), u64::MAX);
+        let stored = |project: &Project| {
+            let mut record = project.record(true, Some(project.environment()));
+            record.store_shelf = Some("shelf".into());
+            record.replay.as_mut().unwrap().steps[0].destinations = vec![project.installed("p.so")];
+            record.learn(Some(&known));
+            record
+        };
+        let first = stored(&project);
+        assert!(store.put(&first).unwrap());
+        assert!(!store.put(&first).unwrap(), "a state is stored once");
+        project.edit_source();
+        fs::write(project.installed("p.so"), "binary of b").unwrap();
+        let second = stored(&project);
+        let with_store = |loaded: BuildRecord| {
+            decide(Situation {
+                request: Some(&known),
+                store: Some(&store),
+                ..project.situation(Loaded::Record(Box::new(loaded)))
+            })
+        };
+        // a state never built: a replay
+        fs::write(project.path("lib.rs"), "fn c() {}").unwrap();
+        assert!(matches!(
+            with_store(second.clone()),
+            Decision::Replay { .. }
+        ));
+        // back to the first state: restored
+        fs::write(project.path("lib.rs"), "fn a() {}").unwrap();
+        let decision = with_store(second);
+        let Decision::Restore { found, .. } = decision else {
+            panic!("{decision:?}");
+        };
+        assert_eq!(found.entry.artifacts[0].name, "libp.so");
+        let blob = store
+            .verified_blob(&found.entry.artifacts[0].sha256)
+            .unwrap();
+        assert_eq!(fs::read(blob).unwrap(), b"binary");
     }
 }

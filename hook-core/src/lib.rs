@@ -11,6 +11,7 @@
 //! - [`outcome`]: what the pipeline did, in one vocabulary for every front end;
 //! - [`pipeline`]: the import's pipeline: decide, lock, decide again, replay or hand over;
 //! - [`adopt`]: the builds of editable installs, which the decision takes over;
+//! - [`store`]: the store of built extensions, whose builds the decision restores;
 //! - [`replay`]: running the recorded cargo commands and installing their artifacts;
 //! - [`report`]: the [`report::Reporter`] every front end implements (the library never prints);
 //! - [`fingerprint`]: per-file stamps and hashes, cargo's dep-info;
@@ -45,6 +46,7 @@ pub mod replay;
 pub mod report;
 pub mod request;
 pub mod settings;
+pub mod store;
 
 use anyhow::{Context, Result};
 use serde::Serialize;

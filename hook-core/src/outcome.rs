@@ -18,6 +18,9 @@ pub enum Action {
     /// Only Rust sources changed: cargo ran again as the last build ran it and the new
     /// extension (or binary) replaced the installed one; nothing else was touched.
     Replayed,
+    /// Only Rust sources changed, to a state built before: the store's build of it replaced
+    /// the installed extension (or binary), without cargo.
+    Restored,
     /// Resolved, built and installed by a full develop; `metadata_changed` is false when only
     /// the extension (or binary) was replaced and the dist-info was left alone.
     Built { metadata_changed: bool },
@@ -33,11 +36,12 @@ pub enum Action {
 
 impl Action {
     /// Every action's name, as Python's `maturin_import_hook._outcome.Action` spells it.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "up_to_date",
         "found_rebuilt",
         "adopted",
         "replayed",
+        "restored",
         "built",
         "built_in_place",
         "upstream_install",
@@ -51,11 +55,12 @@ impl Action {
             Action::FoundRebuilt => 1,
             Action::Adopted => 2,
             Action::Replayed => 3,
-            Action::Built { .. } => 4,
-            Action::BuiltInPlace => 5,
-            Action::UpstreamInstall => 6,
-            Action::SourcesGone => 7,
-            Action::FullBuildNeeded => 8,
+            Action::Restored => 4,
+            Action::Built { .. } => 5,
+            Action::BuiltInPlace => 6,
+            Action::UpstreamInstall => 7,
+            Action::SourcesGone => 8,
+            Action::FullBuildNeeded => 9,
         };
         Action::NAMES[index]
     }
@@ -78,6 +83,8 @@ pub struct Outcome {
     /// Why a build happened or is needed (the first changed input, …); for
     /// [`Action::SourcesGone`], which directory is gone.
     pub reason: Option<String>,
+    /// Where a restored build comes from (`built 2 h ago on branch main`).
+    pub source: Option<String>,
     pub project_name: Option<String>,
     pub version: Option<String>,
     /// The top-level modules the install provides.
@@ -106,6 +113,7 @@ impl Outcome {
             action,
             waited: false,
             reason: None,
+            source: None,
             project_name: None,
             version: None,
             modules: Vec::new(),

@@ -12,8 +12,10 @@ use crate::record::{BuildRecord, Checking};
 use crate::replay;
 use crate::report::{BuildKind, BuildStart, Reporter};
 use crate::request::{BuildRequest, KnownRequest};
-use anyhow::Result;
-use std::path::Path;
+use crate::store::{self, Found, Store};
+use crate::{atomic_write, fingerprint};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How a front end runs the pipeline.
@@ -25,9 +27,13 @@ pub struct Options {
     pub force: bool,
 }
 
-/// The decision for `request` in `environment` with its key, without the lock: what an import
-/// decides before it waits for anyone.
-fn decide_listed(known: &KnownRequest, environment: &Path, force: bool) -> Result<Decision> {
+/// The decision for `request` in `environment` with its key.
+fn decide_listed(
+    known: &KnownRequest,
+    environment: &Path,
+    force: bool,
+    store: Option<&Store>,
+) -> Result<Decision> {
     let id = known.request.id(environment)?;
     Ok(decide(Situation {
         loaded: BuildRecord::load(&id.state_dir, environment),
@@ -37,6 +43,7 @@ fn decide_listed(known: &KnownRequest, environment: &Path, force: bool) -> Resul
         force,
         skip_install: false,
         checking: Checking::Import,
+        store,
     }))
 }
 
@@ -50,7 +57,7 @@ pub fn is_up_to_date(request: &BuildRequest, environment: &Path) -> bool {
 /// The record of [`is_up_to_date`], for the front ends that need what it installed.
 pub fn up_to_date(request: &BuildRequest, environment: &Path) -> Option<Box<BuildRecord>> {
     let known = request.known(environment).ok()?;
-    match decide_listed(&known, environment, false).ok()? {
+    match decide_listed(&known, environment, false, None).ok()? {
         Decision::UpToDate {
             record,
             save,
@@ -83,7 +90,8 @@ pub fn run(
 ) -> Result<Outcome> {
     let known = request.known(environment)?;
     let state_dir = request.id(environment)?.state_dir;
-    match decide_listed(&known, environment, options.force)? {
+    // what an import decides before it waits for anyone (no store: a build is due then)
+    match decide_listed(&known, environment, options.force, None)? {
         Decision::UpToDate {
             record,
             save,
@@ -102,7 +110,8 @@ pub fn run(
         waited = true;
         reporter.waiting_for_lock(lock);
     })?;
-    let mut outcome = match decide_listed(&known, environment, options.force)? {
+    let store = Store::local();
+    let mut outcome = match decide_listed(&known, environment, options.force, store.as_ref())? {
         Decision::UpToDate {
             record,
             save,
@@ -121,6 +130,26 @@ pub fn run(
             Outcome::of_record(action, &record)
         }
         Decision::SourcesGone { project_dir } => sources_gone(&project_dir),
+        Decision::Restore {
+            record,
+            found,
+            reason,
+            changes,
+            ..
+        } => restore_else_replay(
+            record,
+            &found,
+            &reason,
+            &changes,
+            &state_dir,
+            Some(&known),
+            store.as_ref(),
+            reporter,
+        )?,
+        // a shared store is only reached by the full develop (it needs a network client)
+        Decision::Replay { reason, .. } if store::shared_store_url().is_some() => {
+            Outcome::new(Action::FullBuildNeeded).because(reason)
+        }
         Decision::Replay {
             record,
             reason,
@@ -132,6 +161,7 @@ pub fn run(
             &changes,
             &state_dir,
             Some(&known),
+            store.as_ref(),
             reporter,
         )?,
         Decision::Full { reason, .. } => Outcome::new(Action::FullBuildNeeded).because(reason),
@@ -148,14 +178,15 @@ pub fn sources_gone(project_dir: &Path) -> Outcome {
 }
 
 /// Replays the cargo commands of `record` after the Rust-only `changes` (see [`replay`]),
-/// telling `reporter`, and records what the replay read and wrote. The caller holds the
-/// project lock of `state_dir`.
+/// telling `reporter`, records what the replay read and wrote, and keeps the build in `store`.
+/// The caller holds the project lock of `state_dir`.
 pub fn replay_and_record(
     mut record: Box<BuildRecord>,
     reason: &Reason,
     changes: &[Change],
     state_dir: &Path,
     known: Option<&KnownRequest>,
+    store: Option<&Store>,
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
     let reason = reason.to_string();
@@ -174,8 +205,110 @@ pub fn replay_and_record(
     record.record_replay(&replayed)?;
     record.learn(known);
     record.save(state_dir)?;
+    keep_in_store(store, &record);
     let mut outcome = Outcome::of_record(Action::Replayed, &record).because(reason);
     outcome.written = replayed.written;
     outcome.timings.compile = started.elapsed();
     Ok(outcome)
+}
+
+/// Keeps the build `record` describes in `store`: only saves future builds, so a store that
+/// cannot take it is no reason to fail.
+pub fn keep_in_store(store: Option<&Store>, record: &BuildRecord) {
+    if let Some(store) = store {
+        if let Err(error) = store.put(record) {
+            tracing::debug!("not keeping the build in the store: {error:#}");
+        }
+    }
+}
+
+/// Installs the artifacts of the stored build `found` where the last build of `record` put
+/// its own, and records the sources as they are now, without running cargo; when the stored
+/// files do not verify, says so and replays cargo instead. The caller holds the project lock
+/// of `state_dir`.
+#[allow(clippy::too_many_arguments)]
+pub fn restore_else_replay(
+    record: Box<BuildRecord>,
+    found: &Found,
+    reason: &Reason,
+    changes: &[Change],
+    state_dir: &Path,
+    known: Option<&KnownRequest>,
+    store: Option<&Store>,
+    reporter: &dyn Reporter,
+) -> Result<Outcome> {
+    let store = store.expect("a restore comes from a store");
+    let started = std::time::Instant::now();
+    let staged = match stage_artifacts(&record, found, store) {
+        Ok(staged) => staged,
+        Err(error) => {
+            reporter.warning(&format!(
+                "the stored build of {} cannot be used ({error:#}); building it instead",
+                record.name
+            ));
+            return replay_and_record(
+                record,
+                reason,
+                changes,
+                state_dir,
+                known,
+                Some(store),
+                reporter,
+            );
+        }
+    };
+    let mut record = record;
+    let mut written = Vec::new();
+    for (destination, new) in staged {
+        new.commit().with_context(|| {
+            format!(
+                "cannot replace {} with its stored build",
+                destination.display()
+            )
+        })?;
+        written.push(destination);
+    }
+    record.restore_from(found, &written, fingerprint::filesystem_now(state_dir)?)?;
+    record.learn(known);
+    record.save(state_dir)?;
+    store.mark_used(found);
+    let mut outcome = Outcome::of_record(Action::Restored, &record).because(reason);
+    outcome.source = Some(found.entry.built.describe());
+    outcome.written = written;
+    outcome.timings.install = started.elapsed();
+    Ok(outcome)
+}
+
+/// The stored artifacts of `found`, verified and staged at each destination of the cargo
+/// command that makes them (nothing is in place yet).
+fn stage_artifacts(
+    record: &BuildRecord,
+    found: &Found,
+    store: &Store,
+) -> Result<Vec<(PathBuf, atomic_write::Staged)>> {
+    let plan = record
+        .replay
+        .as_ref()
+        .context("the record has no cargo commands")?;
+    let mut staged = Vec::new();
+    for step in &plan.steps {
+        let name = step.artifact.file_name().and_then(|name| name.to_str());
+        let artifact = found
+            .entry
+            .artifacts
+            .iter()
+            .find(|artifact| Some(artifact.name.as_str()) == name)
+            .context("the stored build lacks an artifact")?;
+        let blob = store.verified_blob(&artifact.sha256)?;
+        for destination in &step.destinations {
+            let new = atomic_write::stage_copy(&blob, destination).with_context(|| {
+                format!(
+                    "cannot replace {} with its stored build",
+                    destination.display()
+                )
+            })?;
+            staged.push((destination.clone(), new));
+        }
+    }
+    Ok(staged)
 }

@@ -102,6 +102,7 @@ pub fn outcome_to_python(
         outcome.waited,
         outcome.modules.clone(),
         extension.map(|path| path.as_os_str().to_os_string()),
+        outcome.source.as_deref(),
     ))?;
     Ok(outcome.unbind())
 }

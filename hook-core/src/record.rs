@@ -7,6 +7,7 @@ use crate::build_environment::BuildEnvironment;
 use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
 use crate::replay::{RebuildPlan, Replayed};
 use crate::request::KnownRequest;
+use crate::store::{Category, Found};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,10 @@ pub struct BuildRecord {
     /// from: an editable install made since then is taken over again.
     #[serde(default)]
     pub adopted_from: Option<String>,
+    /// The shelf of the store (see [`crate::store`]) that builds of this project with these
+    /// settings, for this interpreter and target, go on; `None`: not stored.
+    #[serde(default)]
+    pub store_shelf: Option<String>,
 }
 
 /// What a check covers besides the inputs every check compares.
@@ -149,6 +154,7 @@ impl BuildRecord {
             replay: new.replay,
             requests: Vec::new(),
             adopted_from: None,
+            store_shelf: None,
         }
     }
 
@@ -301,6 +307,36 @@ impl BuildRecord {
             }
         }
         self.build_started_ns = build_started_ns;
+        Ok(())
+    }
+
+    /// Takes in a restore of the stored build `found`: its inputs, as they are now (the
+    /// record's own inputs outside the store's root stay as they are), and the new stamps of
+    /// the files it replaced; the build counts as started at `now_ns`.
+    pub fn restore_from(&mut self, found: &Found, written: &[PathBuf], now_ns: i128) -> Result<()> {
+        let root = &found.root;
+        let inputs = |category: Category, kept: &[InputRecord]| -> Result<Vec<InputRecord>> {
+            let mut records: Vec<InputRecord> = kept
+                .iter()
+                .filter(|record| !record.path.starts_with(root))
+                .cloned()
+                .collect();
+            for input in &found.entry.inputs {
+                if input.category == category {
+                    records.push(InputRecord::read(&root.join(&input.path))?);
+                }
+            }
+            Ok(records)
+        };
+        self.sources = inputs(Category::Source, &self.sources)?;
+        self.manifests = inputs(Category::Manifest, &self.manifests)?;
+        self.packaged = inputs(Category::Packaged, &self.packaged)?;
+        for record in self.outputs.iter_mut().chain(&mut self.installed_extras) {
+            if written.contains(&record.path) {
+                *record = InputRecord::read(&record.path)?;
+            }
+        }
+        self.build_started_ns = now_ns;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! install it (into the environment or a directory) and record what the build read and wrote.
 
 use super::install::{self, Installation};
-use super::{cargo_commands, record_build, DevelopRequest, InstallTarget};
+use super::{cargo_commands, options, record_build, DevelopRequest, InstallTarget};
 use crate::build_cache::BuildCache;
 use crate::build_options;
 use crate::cargo_child::{self, CargoInDirectory};
@@ -14,8 +14,10 @@ use maturin::{
 };
 use maturin_hook_core::fingerprint;
 use maturin_hook_core::outcome::{Action, Outcome};
+use maturin_hook_core::pipeline;
 use maturin_hook_core::report::{self, BuildKind, BuildStart, Reporter};
 use maturin_hook_core::request::KnownRequest;
+use maturin_hook_core::store::Store;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,8 @@ pub struct Context<'a> {
     pub previous_outputs: &'a [PathBuf],
     /// The front end's request, which the record is to know.
     pub known: Option<&'a KnownRequest>,
+    /// Where the build is kept.
+    pub store: Option<&'a Store>,
 }
 
 /// The wheels of a full build go here (emptied first), so that the path maturin prints is one
@@ -139,7 +143,9 @@ pub fn run(
     for known in &installation.extra_requests {
         record.learn(Some(known));
     }
+    record.store_shelf = Some(store_shelf(&build, &request.options, &record.modules));
     record.save(context.state_dir)?;
+    pipeline::keep_in_store(context.store, &record);
     outcome.action = Action::Built {
         metadata_changed: installation.metadata_changed,
     };
@@ -148,6 +154,24 @@ pub fn run(
     outcome.outputs = record.output_paths();
     outcome.inputs = record.input_paths();
     Ok(outcome)
+}
+
+/// The shelf of the store that this build goes on (see [`options::store_shelf`]).
+fn store_shelf(build: &BuildContext, options: &DevelopOptions, modules: &[String]) -> String {
+    let ext_suffix = build
+        .python
+        .interpreter
+        .first()
+        .map(|interpreter| interpreter.config.ext_suffix.as_str())
+        .unwrap_or_default();
+    options::store_shelf(&options::Shelved {
+        options,
+        cargo: &build.project.cargo_options,
+        project: &build.project.metadata24.name,
+        modules,
+        ext_suffix,
+        target_triple: build.project.target.target_triple(),
+    })
 }
 
 /// The empty log of cargo's output for this build, in the state directory (where it stays

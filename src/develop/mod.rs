@@ -34,6 +34,7 @@ use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
 use maturin_hook_core::replay;
 use maturin_hook_core::report::Reporter;
 use maturin_hook_core::request::BuildRequest;
+use maturin_hook_core::store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -201,6 +202,7 @@ pub fn develop(
         Loaded::Record(record) => record.output_paths(),
         _ => Vec::new(),
     };
+    let store = Store::local();
     let decision = decide(Situation {
         loaded,
         environment: &request.environment,
@@ -209,6 +211,7 @@ pub fn develop(
         force: options.force,
         skip_install: request.options.skip_install,
         checking: request.checking,
+        store: store.as_ref(),
     });
     let freshness_check = check_started.elapsed();
     let mut outcome = match decision {
@@ -228,6 +231,22 @@ pub fn develop(
             Outcome::of_record(action, &record)
         }
         Decision::SourcesGone { project_dir } => pipeline::sources_gone(&project_dir),
+        Decision::Restore {
+            record,
+            found,
+            reason,
+            changes,
+            ..
+        } => pipeline::restore_else_replay(
+            record,
+            &found,
+            &reason,
+            &changes,
+            &state_dir,
+            known.as_ref(),
+            store.as_ref(),
+            reporter,
+        )?,
         Decision::Replay {
             record,
             reason,
@@ -239,6 +258,7 @@ pub fn develop(
             &changes,
             &state_dir,
             known.as_ref(),
+            store.as_ref(),
             reporter,
         )?,
         Decision::Full { reason, changes } => {
@@ -253,6 +273,7 @@ pub fn develop(
                     settings,
                     previous_outputs: &previous_outputs,
                     known: known.as_ref(),
+                    store: store.as_ref(),
                 },
                 reason.to_string(),
                 reporter,

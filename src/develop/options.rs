@@ -4,7 +4,8 @@
 
 use anyhow::Result;
 use clap::Parser;
-use maturin::DevelopOptions;
+use maturin::{CargoOptions, DevelopOptions};
+use maturin_hook_core::build_environment::BuildEnvironment;
 use std::path::{Path, PathBuf};
 
 /// `maturin develop` arguments (without the command name) as options.
@@ -74,6 +75,49 @@ pub fn fingerprint(settings: &Fingerprinted<'_>) -> String {
          {extra_inputs:?}\n",
         crate::version::VERSION,
         python.display(),
+    );
+    maturin_hook_core::short_hash(key.as_bytes())
+}
+
+/// What a build's artifacts depend on besides the contents of its inputs, spelled the same
+/// wherever the project, the environment and the target directory are: it names the shelf of
+/// the store (see `maturin_hook_core::store`) that the build goes on.
+pub struct Shelved<'a> {
+    pub options: &'a DevelopOptions,
+    /// The cargo options the build ran with (the profile a release-by-default build chose).
+    pub cargo: &'a CargoOptions,
+    pub project: &'a str,
+    pub modules: &'a [String],
+    /// The interpreter's extension suffix (`.cpython-311-x86_64-linux-gnu.so`): its ABI.
+    pub ext_suffix: &'a str,
+    pub target_triple: &'a str,
+}
+
+pub fn store_shelf(shelved: &Shelved<'_>) -> String {
+    let Shelved {
+        options,
+        cargo,
+        project,
+        modules,
+        ext_suffix,
+        target_triple,
+    } = shelved;
+    let mut cargo = (*cargo).clone();
+    cargo.manifest_path = None;
+    cargo.target_dir = None;
+    cargo.verbose = 0;
+    cargo.quiet = false;
+    cargo.color = None;
+    let environment = BuildEnvironment::current();
+    let key = format!(
+        "maturin-hook {} maturin {}\n{project} {modules:?}\n{ext_suffix} {target_triple}\n\
+         {cargo:?}\n{:?} {} {}\n{:?}\n",
+        crate::version::VERSION,
+        crate::version::MATURIN_CRATE_VERSION,
+        options.bindings,
+        options.strip,
+        options.pgo,
+        environment.without_locations(),
     );
     maturin_hook_core::short_hash(key.as_bytes())
 }

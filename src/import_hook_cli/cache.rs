@@ -7,6 +7,7 @@ use crate::environment::Environment;
 use anyhow::{anyhow, bail, Result};
 use fs4::fs_std::FileExt;
 use maturin_hook_core::report::Reporter;
+use maturin_hook_core::store::{shared_store_url, Store};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,25 @@ pub fn info(target: &Environment, format: OutputFormat, out: &mut dyn Write) -> 
     report.push("path", cache.root().display().to_string());
     report.push("exists", exists);
     report.push("size", exists.then(|| mib(cache.size_on_disk())));
+    // the store of built extensions, which every environment of this user shares
+    let store = Store::local();
+    let counted = store.as_ref().map(Store::info);
+    report.push(
+        "store",
+        store
+            .as_ref()
+            .map(|store| store.root().display().to_string()),
+    );
+    report.push(
+        "store_entries",
+        counted.as_ref().map(|info| info.entries.to_string()),
+    );
+    report.push("store_size", counted.as_ref().map(|info| mib(info.bytes)));
+    report.push(
+        "store_hits",
+        counted.as_ref().map(|info| info.hits.to_string()),
+    );
+    report.push("shared_store", shared_store_url());
     out.write_all(report.render(format).as_bytes())?;
     Ok(())
 }
@@ -96,7 +116,7 @@ pub fn clear(
     let root = cache.root();
     if !root.is_dir() {
         writeln!(out, "the cache '{}' does not exist", root.display())?;
-        return Ok(());
+        return clear_store(out);
     }
     let check = |warn: bool| -> Result<Vec<File>> {
         match lock_all(&cache)? {
@@ -145,5 +165,25 @@ pub fn clear(
     #[cfg(not(windows))]
     drop(locks);
     writeln!(out, "cleared '{}' ({} freed)", root.display(), mib(freed))?;
+    clear_store(out)
+}
+
+/// Empties the local store of built extensions, when there is one with anything in it.
+fn clear_store(out: &mut dyn Write) -> Result<()> {
+    let Some(store) = Store::local() else {
+        return Ok(());
+    };
+    let info = store.info();
+    if info.entries == 0 && info.bytes == 0 {
+        return Ok(());
+    }
+    store.clear()?;
+    writeln!(
+        out,
+        "cleared the store of built extensions '{}' ({} entries, {} freed)",
+        store.root().display(),
+        info.entries,
+        mib(info.bytes)
+    )?;
     Ok(())
 }

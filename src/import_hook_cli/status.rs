@@ -15,6 +15,7 @@ use maturin_hook_core::cache_location;
 use maturin_hook_core::decision::{decide, Decision, Settings, Situation};
 use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
 use maturin_hook_core::request::BuildRequest;
+use maturin_hook_core::store::Store;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -40,7 +41,8 @@ pub struct ProjectStatus {
 #[derive(Debug, Serialize)]
 pub struct NextImport {
     /// `up-to-date`, `adopt` (takes over the build of an editable install, which is up to
-    /// date), `adopt-and-replay`, `replay` (cargo again, as the last build ran it),
+    /// date), `adopt-and-replay`, `replay` (cargo again, as the last build ran it), `restore`
+    /// (the store's build of the sources as they are now, without cargo),
     /// `full-develop`, `last-build` (the sources are gone: imports what was built last) or
     /// `cannot-build`.
     pub action: &'static str,
@@ -190,6 +192,7 @@ fn project_status(
 pub fn plan(request: &BuildRequest, environment: &Path) -> Result<Decision> {
     let known = request.known(environment)?;
     let state_dir = request.id(environment)?.state_dir;
+    let store = Store::local();
     let situation = |settings| Situation {
         loaded: BuildRecord::load(&state_dir, environment),
         environment,
@@ -198,6 +201,7 @@ pub fn plan(request: &BuildRequest, environment: &Path) -> Result<Decision> {
         force: false,
         skip_install: false,
         checking: Checking::Import,
+        store: store.as_ref(),
     };
     let light = decide(situation(Settings::Listed));
     if !matches!(light, Decision::Full { .. }) {
@@ -237,6 +241,13 @@ fn next_import(request: &BuildRequest, environment: &Path) -> NextImport {
                 "replay"
             },
             Some(reason.to_string()),
+        ),
+        Decision::Restore { reason, found, .. } => next(
+            "restore",
+            Some(format!(
+                "{reason}; the store has this state ({})",
+                found.entry.built.describe()
+            )),
         ),
         Decision::Full { reason, .. } => next("full-develop", Some(reason.to_string())),
         Decision::SourcesGone { project_dir } => next(
@@ -309,6 +320,7 @@ pub fn status(environment: &Environment, format: OutputFormat, out: &mut dyn Wri
                         "takes over the build of the editable install and replays cargo".to_string()
                     }
                     "replay" => "replays cargo (Rust sources changed)".to_string(),
+                    "restore" => "restores a stored build, without cargo".to_string(),
                     "full-develop" => "runs a full develop".to_string(),
                     "last-build" => "imports its last build".to_string(),
                     _ => "cannot build".to_string(),

@@ -35,6 +35,15 @@ def pytest_configure() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def no_store_of_built_extensions() -> Iterator[None]:
+    """Tests build the same states of the same fixtures again and again: a store shared between
+    them would restore what another test built and hide the builds they check. The store's
+    own tests (test_store.py) turn it on, in a directory of their own."""
+    os.environ["MATURIN_IMPORT_HOOK_STORE"] = "off"
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def shared_cargo_target_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One target dir for every fixture build of the session (pyo3 compiles once)."""
     target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO_ROOT / "target" / "fixtures")

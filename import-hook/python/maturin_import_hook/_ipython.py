@@ -106,9 +106,12 @@ class _Extension:
             )
         self.loaded[project.request] = _loaded_extension(project)
         seconds = time.perf_counter() - started
+        why = f" ({_short_reason(outcome.reason)})" if outcome.reason else ""
         if outcome.built:
-            why = f" ({_short_reason(outcome.reason)})" if outcome.reason else ""
             _say(f"maturin_import_hook: rebuilt {names}{why} in {seconds:.2f}s and reloaded it")
+        elif outcome.source is not None:
+            source = outcome.source
+            _say(f"maturin_import_hook: restored {names}{why} from the store ({source}) and reloaded it")
         else:
             _say(f"maturin_import_hook: reloaded {names}, which another process rebuilt")
         return None

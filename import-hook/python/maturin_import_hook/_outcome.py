@@ -17,6 +17,9 @@ class Action(enum.Enum):
     """The build of an editable install (`pip install -e`, `uv sync`) was taken over as it was."""
     REPLAYED = "replayed"
     """Only Rust sources had changed: cargo ran again and the new extension is installed."""
+    RESTORED = "restored"
+    """Only Rust sources had changed, to a state built before: the store's build of it is
+    installed, without cargo."""
     BUILT = "built"
     """A full develop built and installed the project."""
     BUILT_IN_PLACE = "built_in_place"
@@ -30,10 +33,16 @@ class Action(enum.Enum):
 class Outcome:
     """One run of the pipeline for one build request."""
 
-    __slots__ = ("action", "extension", "modules", "reason", "waited")
+    __slots__ = ("action", "extension", "modules", "reason", "source", "waited")
 
     def __init__(
-        self, action: str, reason: str | None, waited: bool, modules: Sequence[str], extension: str | None
+        self,
+        action: str,
+        reason: str | None,
+        waited: bool,
+        modules: Sequence[str],
+        extension: str | None,
+        source: str | None = None,
     ) -> None:
         self.action = Action(action)
         self.reason = reason
@@ -44,6 +53,8 @@ class Outcome:
         """The top-level modules the install provides (empty when not known)."""
         self.extension = extension
         """The extension module a `.rs` file was built into."""
+        self.source = source
+        """Where a restored build comes from (`built 2 h ago on branch main`)."""
 
     @property
     def built(self) -> bool:
@@ -54,7 +65,7 @@ class Outcome:
     def changed(self) -> bool:
         """What is installed may differ from what this process found before: its import
         system's caches and the `.pth` files it read at start-up are out of date."""
-        return self.built or self.action is Action.FOUND_REBUILT
+        return self.built or self.action in (Action.FOUND_REBUILT, Action.RESTORED)
 
     def __repr__(self) -> str:
         return f"Outcome({self.action.value!r}, reason={self.reason!r}, waited={self.waited})"

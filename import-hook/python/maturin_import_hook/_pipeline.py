@@ -140,6 +140,15 @@ def log_outcome(
     elapsed = time.perf_counter() - started
     if outcome is not None and outcome.built:
         _logger().info('rebuilt and loaded %s "%s" in %.3fs', kind, name, elapsed)
+    elif outcome is not None and outcome.source is not None:
+        _logger().info(
+            'restored %s "%s" from the store (%s: %s) in %.3fs',
+            kind,
+            name,
+            outcome.reason,
+            outcome.source,
+            elapsed,
+        )
     elif outcome is not None and outcome.changed:  # rebuilt, by another process
         _logger().info('%s "%s" was rebuilt by another process meanwhile; loaded it', kind, name)
     else:
