@@ -19,6 +19,7 @@ print(json.dumps({
     "version": "%d.%d" % sys.version_info[:2],
     "purelib": paths["purelib"], "platlib": paths["platlib"], "scripts": paths["scripts"],
     "data": paths["data"],
+    "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX") or "",
     # pip puts a venv's wheel headers in the venv, not in the base interpreter's include dir
     "include": os.path.join(sys.prefix, "include", "site", "python%d.%d" % sys.version_info[:2])
         if sys.prefix != sys.base_prefix else paths["include"],
@@ -39,7 +40,7 @@ print(json.dumps({
 "#;
 
 /// Bumped when the probe's output changes shape, so old cache entries are ignored.
-const PROBE_FORMAT: u32 = 2;
+const PROBE_FORMAT: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MarkerValues {
@@ -65,6 +66,9 @@ pub struct InterpreterFacts {
     pub scripts: PathBuf,
     pub data: PathBuf,
     pub include: PathBuf,
+    /// `sysconfig`'s `EXT_SUFFIX` (`.cpython-311-x86_64-linux-gnu.so`): the ABI of the
+    /// extension modules built for it.
+    pub ext_suffix: String,
     pub markers: MarkerValues,
 }
 

@@ -41,6 +41,7 @@ pub mod import_hook_cli;
 pub mod interpreter;
 pub mod pth;
 pub mod rs_file;
+pub mod shared_store;
 pub mod site_customize;
 pub mod version;
 pub mod watch;

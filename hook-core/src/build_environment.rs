@@ -13,8 +13,6 @@ const PREFIXES: &[&str] = &[
 /// Variables with one of those prefixes that do not change what is built.
 const IGNORED: &[&str] = &[
     "MATURIN_BUILD_DIR",
-    "MATURIN_IMPORT_HOOK_ENABLED",
-    "MATURIN_IMPORT_HOOK_SHOW_WARNINGS",
     // where a PEP 517 frontend prepared the metadata, and the backend's arguments (recorded as
     // the arguments of the build)
     "MATURIN_PEP517_METADATA_DIR",
@@ -27,9 +25,10 @@ const IGNORED: &[&str] = &[
     "CARGO_TERM_PROGRESS_WHEN",
 ];
 
-/// The prefix of the variables this runtime passes to the processes of its own builds (the
-/// binary acting as cargo reads them): how a build runs, not what it builds.
-const INTERNAL_PREFIX: &str = "MATURIN_HOOK_";
+/// The prefixes of the variables that configure the import hook (`MATURIN_IMPORT_HOOK_STORE`,
+/// `…_ENABLED`, …) and of those it passes to the processes of its own builds (the binary
+/// acting as cargo reads them): how a build runs, not what it builds.
+const HOOK_PREFIXES: &[&str] = &["MATURIN_IMPORT_HOOK_", "MATURIN_HOOK_"];
 
 /// Variables that say where things are rather than what is built: a build with another value
 /// makes the same artifacts (see [`BuildEnvironment::without_locations`]).
@@ -66,7 +65,7 @@ impl BuildEnvironment {
             vars.filter(|(name, _)| {
                 PREFIXES.iter().any(|prefix| name.starts_with(prefix))
                     && !IGNORED.contains(&name.as_str())
-                    && !name.starts_with(INTERNAL_PREFIX)
+                    && !HOOK_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
             })
             .map(|(name, value)| {
                 let secret = SECRET_WORDS.iter().any(|word| name.contains(word));
@@ -143,6 +142,7 @@ mod tests {
             ("PATH", "/bin"),
             ("RUST_LOG", "debug"),
             ("MATURIN_HOOK_CARGO_LOG", "/state/cargo.log"),
+            ("MATURIN_IMPORT_HOOK_STORE", "s3://builds"),
         ]);
         let after = environment(&[
             ("RUSTFLAGS", "-Copt-level=2"),

@@ -685,8 +685,12 @@ mod tests {
             record
         };
         let first = stored(&project);
-        assert!(store.put(&first).unwrap());
-        assert!(!store.put(&first).unwrap(), "a state is stored once");
+        let key = store.put(&first, None).unwrap().unwrap();
+        assert_eq!(
+            store.put(&first, None).unwrap(),
+            Some(key),
+            "a state is stored once"
+        );
         project.edit_source();
         fs::write(project.installed("p.so"), "binary of b").unwrap();
         let second = stored(&project);

@@ -12,7 +12,7 @@ use crate::record::{BuildRecord, Checking};
 use crate::replay;
 use crate::report::{BuildKind, BuildStart, Reporter};
 use crate::request::{BuildRequest, KnownRequest};
-use crate::store::{self, Found, Store};
+use crate::store::{self, Found, Install, Store};
 use crate::{atomic_write, fingerprint};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -205,18 +205,18 @@ pub fn replay_and_record(
     record.record_replay(&replayed)?;
     record.learn(known);
     record.save(state_dir)?;
-    keep_in_store(store, &record);
+    keep_in_store(store, &record, None);
     let mut outcome = Outcome::of_record(Action::Replayed, &record).because(reason);
     outcome.written = replayed.written;
     outcome.timings.compile = started.elapsed();
     Ok(outcome)
 }
 
-/// Keeps the build `record` describes in `store`: only saves future builds, so a store that
-/// cannot take it is no reason to fail.
-pub fn keep_in_store(store: Option<&Store>, record: &BuildRecord) {
+/// Keeps the build `record` describes (and a full build's `install`) in `store`: only saves
+/// future builds, so a store that cannot take it is no reason to fail.
+pub fn keep_in_store(store: Option<&Store>, record: &BuildRecord, install: Option<&Install<'_>>) {
     if let Some(store) = store {
-        if let Err(error) = store.put(record) {
+        if let Err(error) = store.put(record, install) {
             tracing::debug!("not keeping the build in the store: {error:#}");
         }
     }

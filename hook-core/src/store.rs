@@ -119,7 +119,39 @@ pub struct Entry {
     pub inputs: Vec<StoredInput>,
     /// One per recorded cargo command, in their order.
     pub artifacts: Vec<StoredArtifact>,
+    /// What installs the project where it was never built (a full build's), if kept.
+    #[serde(default)]
+    pub install: Option<StoredInstall>,
     pub built: Provenance,
+}
+
+/// What a full build installed, enough to install the project again without building it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredInstall {
+    /// The distribution's name and version.
+    pub name: String,
+    pub version: String,
+    /// The top-level modules it provides.
+    pub modules: Vec<String>,
+    /// The editable wheel maturin built (by its file name).
+    pub wheel: StoredArtifact,
+    /// The files the build wrote into the project (a mixed project's extension), by their
+    /// path relative to the root.
+    pub project_files: Vec<StoredArtifact>,
+    /// The root the build ran in: the wheel's `.pth` files name the project's Python source
+    /// directory under it.
+    pub root: String,
+}
+
+/// A full build's install, for [`Store::put`].
+#[derive(Debug, Clone, Copy)]
+pub struct Install<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub modules: &'a [String],
+    pub wheel: &'a Path,
+    /// Files the build wrote into the project.
+    pub project_files: &'a [PathBuf],
 }
 
 /// The inputs some build of a shelf read, by path: the names a lookup hashes.
@@ -127,6 +159,24 @@ pub struct Entry {
 struct PathSet {
     project: String,
     inputs: Vec<(Category, String)>,
+}
+
+impl Entry {
+    /// Every file the entry keeps: its artifacts, and its install's wheel and project files.
+    pub fn stored_files(&self) -> impl Iterator<Item = &StoredArtifact> {
+        let install = self
+            .install
+            .iter()
+            .flat_map(|install| std::iter::once(&install.wheel).chain(&install.project_files));
+        self.artifacts.iter().chain(install)
+    }
+}
+
+/// Names an entry in every store: its shelf and the digest of its inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryKey {
+    pub shelf: String,
+    pub digest: String,
 }
 
 /// An entry that matches the sources as they are now.
@@ -285,15 +335,23 @@ impl Store {
     }
 
     /// Keeps the build that `record` describes (its artifacts, as installed, and what it
-    /// read), unless the store has it already. A record that cannot be stored (no shelf, no
-    /// replayable artifacts) is left out; errors only cost the store its entry.
-    pub fn put(&self, record: &BuildRecord) -> Result<bool> {
-        let (Some(shelf), Some(plan)) = (&record.store_shelf, &record.replay) else {
-            return Ok(false);
+    /// read), unless the store has it already; the key of its entry either way. A record that
+    /// cannot be stored (no shelf, no replayable artifacts, an input that changed during the
+    /// build) gives `None`.
+    pub fn put(
+        &self,
+        record: &BuildRecord,
+        install: Option<&Install<'_>>,
+    ) -> Result<Option<EntryKey>> {
+        let Some(shelf) = &record.store_shelf else {
+            return Ok(None);
         };
+        if record.replay.is_none() && install.is_none() {
+            return Ok(None);
+        }
         let root = root_of(record);
         let Some(project) = relative(&root, &record.project_dir) else {
-            return Ok(false);
+            return Ok(None);
         };
         let mut inputs = Vec::new();
         for (category, records) in [
@@ -305,7 +363,7 @@ impl Store {
                 if input.state.as_ref().is_some_and(|state| state.unsettled) {
                     // it may have changed after the compiler read it: the build is not that
                     // of its content
-                    return Ok(false);
+                    return Ok(None);
                 }
                 if let Some(path) = relative(&root, &input.path) {
                     inputs.push(StoredInput {
@@ -319,18 +377,26 @@ impl Store {
         inputs.sort();
         inputs.dedup();
         let digest = digest_of(&project, &inputs);
+        let key = EntryKey {
+            shelf: shelf.clone(),
+            digest: digest.clone(),
+        };
         let shelf_dir = self.shelf_dir(shelf);
         let entry_path = shelf_dir.join("entries").join(format!("{digest}.json"));
-        if entry_path.is_file() {
-            return Ok(false);
+        let existing: Option<Entry> = read_json(&entry_path);
+        if existing
+            .as_ref()
+            .is_some_and(|entry| entry.install.is_some() || install.is_none())
+        {
+            return Ok(Some(key));
         }
         let mut artifacts = Vec::new();
-        for step in &plan.steps {
+        for step in record.replay.iter().flat_map(|plan| &plan.steps) {
             let (Some(name), Some(installed)) = (
                 step.artifact.file_name().and_then(|name| name.to_str()),
                 step.destinations.first(),
             ) else {
-                return Ok(false);
+                return Ok(None);
             };
             // the record hashed what it installed
             let recorded = record
@@ -340,20 +406,33 @@ impl Store {
                 .find(|output| output.path == *installed)
                 .and_then(|output| output.state.as_ref())
                 .map(|state| state.sha256.clone());
-            let sha256 = match recorded {
-                Some(sha256) => sha256,
-                None => sha256_file(installed)
-                    .with_context(|| format!("cannot read {}", installed.display()))?,
-            };
-            let metadata = fs::metadata(installed)?;
-            self.put_blob(installed, &sha256)?;
-            artifacts.push(StoredArtifact {
-                name: name.to_string(),
-                sha256,
-                size: metadata.len(),
-                executable: is_executable(&metadata),
-            });
+            artifacts.push(self.keep_file(installed, name, recorded)?);
         }
+        let install = match install {
+            Some(install) => {
+                let wheel_name = install
+                    .wheel
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .context("a wheel without a file name")?;
+                let mut project_files = Vec::new();
+                for file in install.project_files {
+                    let Some(name) = relative(&root, file) else {
+                        return Ok(None);
+                    };
+                    project_files.push(self.keep_file(file, &name, None)?);
+                }
+                Some(StoredInstall {
+                    name: install.name.to_string(),
+                    version: install.version.to_string(),
+                    modules: install.modules.to_vec(),
+                    wheel: self.keep_file(install.wheel, wheel_name, None)?,
+                    project_files,
+                    root: root.to_string_lossy().into_owned(),
+                })
+            }
+            None => existing.and_then(|entry| entry.install),
+        };
         let set = PathSet {
             project: project.clone(),
             inputs: inputs
@@ -371,6 +450,7 @@ impl Store {
             project,
             inputs,
             artifacts,
+            install,
             built: Provenance {
                 at: SystemTime::now()
                     .duration_since(UNIX_EPOCH)
@@ -383,7 +463,97 @@ impl Store {
         };
         write_private(&entry_path, &serde_json::to_vec(&entry)?)?;
         self.keep_under_limit();
-        Ok(true)
+        Ok(Some(key))
+    }
+
+    /// The files of the entry `key`, by their name in the store's layout (the same in every
+    /// store): its path set, its blobs, and last the entry itself, in the order a copy must
+    /// write them.
+    pub fn files_of(&self, key: &EntryKey) -> Result<Vec<(String, PathBuf)>> {
+        let entry_name = format!("shelves/{}/entries/{}.json", key.shelf, key.digest);
+        let entry_path = self.layout().join(&entry_name);
+        let entry: Entry = read_json(&entry_path)
+            .with_context(|| format!("cannot read the entry {}", entry_path.display()))?;
+        let set = PathSet {
+            project: entry.project.clone(),
+            inputs: entry
+                .inputs
+                .iter()
+                .map(|input| (input.category, input.path.clone()))
+                .collect(),
+        };
+        let set_name = format!(
+            "shelves/{}/inputs/{}.json",
+            key.shelf,
+            sha256_hex(&serde_json::to_vec(&set)?)
+        );
+        let mut files = vec![(set_name.clone(), self.layout().join(&set_name))];
+        for artifact in entry.stored_files() {
+            let name = format!("blobs/{}", artifact.sha256);
+            files.push((name.clone(), self.layout().join(name)));
+        }
+        files.push((entry_name, entry_path));
+        Ok(files)
+    }
+
+    /// The digest of the entry that the path set `set` (its JSON) names for the sources of
+    /// the project at `project_dir` as they are now: the entry a lookup would open.
+    pub fn digest_for(set: &[u8], project_dir: &Path) -> Option<String> {
+        let set: PathSet = serde_json::from_slice(set).ok()?;
+        let root = root_above(project_dir, &set.project)?;
+        let inputs: Vec<StoredInput> = set
+            .inputs
+            .iter()
+            .map(|(category, relative)| StoredInput {
+                category: *category,
+                path: relative.clone(),
+                sha256: current_hash(&root.join(relative)),
+            })
+            .collect();
+        Some(digest_of(&set.project, &inputs))
+    }
+
+    /// Writes a file received from another store under its layout name `name` (see
+    /// [`Store::files_of`]); a blob must have the content its name says.
+    pub fn receive(&self, name: &str, content: &[u8]) -> Result<()> {
+        let valid = name
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+        if !valid {
+            bail!("{name} is not a name of the store's layout");
+        }
+        if let Some(sha256) = name.strip_prefix("blobs/") {
+            if sha256_hex(content) != sha256 {
+                bail!("the shared store's {name} does not have that content");
+            }
+        }
+        write_private(&self.layout().join(name), content)
+    }
+
+    /// The names of the path sets of `shelf`, by their layout name.
+    pub fn path_set_names(&self, shelf: &str) -> Vec<String> {
+        files_in(&self.shelf_dir(shelf).join("inputs"))
+            .filter_map(|path| {
+                let name = path.file_name()?.to_str()?.to_string();
+                Some(format!("shelves/{shelf}/inputs/{name}"))
+            })
+            .collect()
+    }
+
+    /// Keeps a copy of `file` as the artifact `name` (`sha256`: its hash, when known).
+    fn keep_file(&self, file: &Path, name: &str, sha256: Option<String>) -> Result<StoredArtifact> {
+        let sha256 = match sha256 {
+            Some(sha256) => sha256,
+            None => sha256_file(file).with_context(|| format!("cannot read {}", file.display()))?,
+        };
+        let metadata = fs::metadata(file)?;
+        self.put_blob(file, &sha256)?;
+        Ok(StoredArtifact {
+            name: name.to_string(),
+            sha256,
+            size: metadata.len(),
+            executable: is_executable(&metadata),
+        })
     }
 
     /// Puts a copy of `file` into the store as the blob `sha256` (a copy, not a link: a tool
@@ -483,7 +653,7 @@ impl Store {
                 break;
             }
             if let Some(entry) = read_json::<Entry>(path) {
-                for artifact in &entry.artifacts {
+                for artifact in entry.stored_files() {
                     total = total.saturating_sub(sizes.get(&artifact.sha256).copied().unwrap_or(0));
                 }
             }
@@ -494,7 +664,12 @@ impl Store {
         let named: std::collections::BTreeSet<String> = kept
             .iter()
             .filter_map(|path| read_json::<Entry>(path))
-            .flat_map(|entry| entry.artifacts.into_iter().map(|artifact| artifact.sha256))
+            .flat_map(|entry| {
+                entry
+                    .stored_files()
+                    .map(|artifact| artifact.sha256.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         for (path, _) in blobs {
             let name = path

@@ -118,8 +118,25 @@ impl DependencyPlan {
     }
 }
 
+/// What a project declares: its requirements, and the dependency groups of its pyproject.toml.
+pub struct Declared<'a> {
+    pub requires_dist: &'a [Requirement],
+    pub pyproject: Option<&'a maturin::PyProjectToml>,
+    pub pyproject_path: &'a Path,
+}
+
+impl<'a> Declared<'a> {
+    pub fn of(context: &'a BuildContext) -> Declared<'a> {
+        Declared {
+            requires_dist: &context.project.metadata24.requires_dist,
+            pyproject: context.project.pyproject_toml.as_ref(),
+            pyproject_path: &context.project.pyproject_toml_path,
+        }
+    }
+}
+
 pub fn plan(
-    context: &BuildContext,
+    declared: &Declared<'_>,
     extras: &[String],
     groups: &[String],
     markers: &MarkerEnvironment,
@@ -131,9 +148,7 @@ pub fn plan(
             ExtraName::new(extra.clone()).with_context(|| format!("invalid extra name: {extra}"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let missing_requirements = context
-        .project
-        .metadata24
+    let missing_requirements = declared
         .requires_dist
         .iter()
         .filter_map(|requirement| {
@@ -145,8 +160,10 @@ pub fn plan(
         })
         .collect();
 
-    let pyproject = context.project.pyproject_toml.as_ref();
-    let declared = pyproject.and_then(|p| p.dependency_groups.as_ref());
+    let pyproject_path = declared.pyproject_path.display().to_string();
+    let declared = declared
+        .pyproject
+        .and_then(|pyproject| pyproject.dependency_groups.as_ref());
     // Like upstream: without --group, the `dev` group is installed when it exists.
     let wanted: Vec<String> = if groups.is_empty() {
         declared
@@ -156,7 +173,6 @@ pub fn plan(
     } else {
         groups.to_vec()
     };
-    let pyproject_path = context.project.pyproject_toml_path.display().to_string();
     let groups = wanted
         .into_iter()
         .filter(|group| {

@@ -2,22 +2,22 @@
 //! install it (into the environment or a directory) and record what the build read and wrote.
 
 use super::install::{self, Installation};
-use super::{cargo_commands, options, record_build, DevelopRequest, InstallTarget};
+use super::{cargo_commands, record_build, DevelopRequest, InstallTarget};
 use crate::build_cache::BuildCache;
 use crate::build_options;
 use crate::cargo_child::{self, CargoInDirectory};
 use crate::environment::environment_python;
 use anyhow::{bail, Context as _, Result};
 use maturin::{
-    BuildContext, BuildOptions, BuildOrchestrator, BuiltWheel, CargoOptions, DevelopOptions,
-    OutputOptions, PlatformOptions, PlatformTag, PythonOptions, Target,
+    BuildContext, BuildOptions, BuildOrchestrator, CargoOptions, DevelopOptions, OutputOptions,
+    PlatformOptions, PlatformTag, PythonOptions, Target,
 };
 use maturin_hook_core::fingerprint;
 use maturin_hook_core::outcome::{Action, Outcome};
 use maturin_hook_core::pipeline;
 use maturin_hook_core::report::{self, BuildKind, BuildStart, Reporter};
 use maturin_hook_core::request::KnownRequest;
-use maturin_hook_core::store::Store;
+use maturin_hook_core::store::{Install, Store};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -32,8 +32,9 @@ pub struct Context<'a> {
     pub previous_outputs: &'a [PathBuf],
     /// The front end's request, which the record is to know.
     pub known: Option<&'a KnownRequest>,
-    /// Where the build is kept.
+    /// Where the build is kept, and on which shelf (see [`super::options::store_shelf`]).
     pub store: Option<&'a Store>,
+    pub store_shelf: &'a str,
 }
 
 /// The wheels of a full build go here (emptied first), so that the path maturin prints is one
@@ -114,7 +115,7 @@ pub fn run(
             install::into_directory(dir, force, context.previous_outputs, build_wheels)?
         }
         InstallTarget::Environment => install::into_environment(
-            &build,
+            &install::ProjectInstall::of(&build)?,
             install::EnvironmentInstall {
                 root: &request.environment,
                 python: &environment_python,
@@ -143,9 +144,29 @@ pub fn run(
     for known in &installation.extra_requests {
         record.learn(Some(known));
     }
-    record.store_shelf = Some(store_shelf(&build, &request.options, &record.modules));
+    record.store_shelf = Some(context.store_shelf.to_string());
     record.save(context.state_dir)?;
-    pipeline::keep_in_store(context.store, &record);
+    // what a build where this project was never built installs instead of building it: the
+    // editable wheel, and the files the build wrote into the project
+    let project_files: Vec<PathBuf> = record
+        .outputs
+        .iter()
+        .map(|output| output.path.clone())
+        .filter(|path| !path.starts_with(&request.environment))
+        .collect();
+    let metadata = &build.project.metadata24;
+    let version = metadata.version.to_string();
+    let install = match (&request.install_target, installation.wheels.as_slice()) {
+        (InstallTarget::Environment, [wheel]) => Some(Install {
+            name: &metadata.name,
+            version: &version,
+            modules: &record.modules,
+            wheel,
+            project_files: &project_files,
+        }),
+        _ => None,
+    };
+    pipeline::keep_in_store(context.store, &record, install.as_ref());
     outcome.action = Action::Built {
         metadata_changed: installation.metadata_changed,
     };
@@ -154,24 +175,6 @@ pub fn run(
     outcome.outputs = record.output_paths();
     outcome.inputs = record.input_paths();
     Ok(outcome)
-}
-
-/// The shelf of the store that this build goes on (see [`options::store_shelf`]).
-fn store_shelf(build: &BuildContext, options: &DevelopOptions, modules: &[String]) -> String {
-    let ext_suffix = build
-        .python
-        .interpreter
-        .first()
-        .map(|interpreter| interpreter.config.ext_suffix.as_str())
-        .unwrap_or_default();
-    options::store_shelf(&options::Shelved {
-        options,
-        cargo: &build.project.cargo_options,
-        project: &build.project.metadata24.name,
-        modules,
-        ext_suffix,
-        target_triple: build.project.target.target_triple(),
-    })
 }
 
 /// The empty log of cargo's output for this build, in the state directory (where it stays
@@ -186,12 +189,13 @@ fn start_log(state_dir: &Path) -> Result<PathBuf> {
 fn build_wheels(
     context: &BuildContext,
     compile_time: &mut Duration,
-) -> Result<(Vec<BuiltWheel>, Vec<String>)> {
+) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let compile_started = Instant::now();
     let (wheels, commands) =
         cargo_commands::recording(|| BuildOrchestrator::new(context).build_wheels());
     *compile_time = compile_started.elapsed();
-    Ok((wheels?, commands))
+    let wheels = wheels?.into_iter().map(|wheel| wheel.path).collect();
+    Ok((wheels, commands))
 }
 
 /// Settings as upstream develop turns them into a build: the environment's interpreter, the

@@ -8,7 +8,7 @@ use crate::hook;
 use crate::interpreter;
 use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
 use anyhow::{anyhow, Context, Result};
-use maturin::{BuildContext, BuiltWheel, DevelopOptions};
+use maturin::{BuildContext, DevelopOptions};
 use maturin_hook_core::report::Reporter;
 use maturin_hook_core::request::BuildRequest;
 use maturin_hook_core::request::KnownRequest;
@@ -29,6 +29,8 @@ pub struct Installation {
     /// Requests this install also serves (the hook's, which names the project's manifest as
     /// maturin resolved it).
     pub extra_requests: Vec<KnownRequest>,
+    /// The wheels that were installed.
+    pub wheels: Vec<PathBuf>,
     pub duration: Duration,
 }
 
@@ -37,7 +39,7 @@ pub fn into_directory<'a>(
     dir: &Path,
     force_rebuild: bool,
     previous_outputs: &[PathBuf],
-    build: impl FnOnce() -> Result<(Vec<BuiltWheel>, Vec<String>)> + 'a,
+    build: impl FnOnce() -> Result<(Vec<PathBuf>, Vec<String>)> + 'a,
 ) -> Result<Installation> {
     let (wheels, cargo_commands) = build()?;
     let started = Instant::now();
@@ -45,10 +47,10 @@ pub fn into_directory<'a>(
     let mut files = Vec::new();
     for wheel in &wheels {
         let report =
-            wheel_install::extract_modules(&wheel.path, dir, force_rebuild).with_context(|| {
+            wheel_install::extract_modules(wheel, dir, force_rebuild).with_context(|| {
                 format!(
                     "failed to put the modules of {} into {}",
-                    wheel.path.display(),
+                    wheel.display(),
                     dir.display()
                 )
             })?;
@@ -63,6 +65,7 @@ pub fn into_directory<'a>(
         metadata_changed: false,
         cargo_commands,
         extra_requests: Vec::new(),
+        wheels,
         duration: started.elapsed(),
     })
 }
@@ -77,20 +80,53 @@ pub struct EnvironmentInstall<'a> {
     pub hook: Option<&'a HookInstall>,
 }
 
-/// Installs missing dependencies, builds, and installs the editable wheel (and the hook's
-/// `.pth` when asked) into the environment.
+/// The project an install into an environment is of: as a full build resolved it, or as a
+/// stored build describes it (see `develop::restore`).
+pub struct ProjectInstall<'a> {
+    pub name: &'a str,
+    pub version: String,
+    /// The distribution's name as the names of its files spell it.
+    pub distribution: String,
+    pub modules: Vec<String>,
+    pub manifest_path: &'a Path,
+    /// The directory holding its pyproject.toml.
+    pub project_dir: &'a Path,
+    pub declared: dependencies::Declared<'a>,
+}
+
+impl<'a> ProjectInstall<'a> {
+    pub fn of(context: &'a BuildContext) -> Result<ProjectInstall<'a>> {
+        let metadata = &context.project.metadata24;
+        Ok(ProjectInstall {
+            name: &metadata.name,
+            version: metadata.version.to_string(),
+            distribution: metadata.get_distribution_escaped(),
+            modules: top_level_modules(context),
+            manifest_path: &context.project.manifest_path,
+            project_dir: context
+                .project
+                .pyproject_toml_path
+                .parent()
+                .ok_or_else(|| anyhow!("pyproject.toml has no parent directory"))?,
+            declared: dependencies::Declared::of(context),
+        })
+    }
+}
+
+/// Installs missing dependencies, gets the editable wheel from `wheels` (a build, or the
+/// store), and installs it (and the hook's `.pth` when asked) into the environment.
 pub fn into_environment<'a>(
-    context: &BuildContext,
+    project: &ProjectInstall<'_>,
     environment: EnvironmentInstall<'_>,
     reporter: &dyn Reporter,
-    build: impl FnOnce() -> Result<(Vec<BuiltWheel>, Vec<String>)> + 'a,
+    wheels: impl FnOnce() -> Result<(Vec<PathBuf>, Vec<String>)> + 'a,
 ) -> Result<Installation> {
     // The interpreter's install scheme and markers are only needed to install.
     let facts = interpreter::probe(environment.python, environment.cache)?;
     let options = environment.options;
     let installed = InstalledDistributions::scan(&[&facts.purelib, &facts.platlib]);
     let plan = dependencies::plan(
-        context,
+        &project.declared,
         &options.extras,
         &options.group,
         &facts.marker_environment()?,
@@ -112,27 +148,22 @@ pub fn into_environment<'a>(
                 HookInstall::Develop { args, cwd } => BuildRequest::Hook {
                     args: args.clone(),
                     cwd: cwd.clone(),
-                    manifest_path: hook::canonical_manifest(&context.project.manifest_path),
+                    manifest_path: hook::canonical_manifest(project.manifest_path),
                 },
                 HookInstall::Request(request) => request.clone(),
             };
             extra_requests.push(request.known(environment.root)?);
             Some(hook::pth_file(
-                &context.project.metadata24.get_distribution_escaped(),
-                &top_level_modules(context),
+                &project.distribution,
+                &project.modules,
                 &request,
             )?)
         }
         None => None,
     };
-    let (wheels, cargo_commands) = build()?;
+    let (wheels, cargo_commands) = wheels()?;
 
     let started = Instant::now();
-    let project_dir = context
-        .project
-        .pyproject_toml_path
-        .parent()
-        .ok_or_else(|| anyhow!("pyproject.toml has no parent directory"))?;
     let paths = facts.environment_paths(environment.python);
     let mut installation = Installation {
         written: Vec::new(),
@@ -141,17 +172,18 @@ pub fn into_environment<'a>(
         metadata_changed: false,
         cargo_commands,
         extra_requests,
+        wheels: wheels.clone(),
         duration: Duration::ZERO,
     };
     for wheel in &wheels {
         let report = wheel_install::install_wheel(&InstallRequest {
-            wheel: &wheel.path,
+            wheel,
             paths: &paths,
-            editable_project_dir: Some(project_dir),
+            editable_project_dir: Some(project.project_dir),
             installer: "maturin",
             extra_root_files: hook_file.as_slice(),
         })
-        .with_context(|| format!("failed to install {}", wheel.path.display()))?;
+        .with_context(|| format!("failed to install {}", wheel.display()))?;
         for warning in &report.warnings {
             reporter.warning(warning);
         }
@@ -166,11 +198,7 @@ pub fn into_environment<'a>(
         installation.written.extend(report.written);
     }
     installation.duration = started.elapsed();
-    let metadata = &context.project.metadata24;
-    reporter.step(&format!(
-        "🛠 Installed {}-{}",
-        metadata.name, metadata.version
-    ));
+    reporter.step(&format!("🛠 Installed {}-{}", project.name, project.version));
     Ok(installation)
 }
 

@@ -16,6 +16,7 @@ mod full_build;
 mod install;
 pub mod options;
 mod record_build;
+mod restore;
 
 pub use cargo_commands::command_recorder;
 pub use front_ends::develop_request;
@@ -23,10 +24,12 @@ pub use options::parse_develop_args;
 
 use crate::build_cache::BuildCache;
 use crate::environment::environment_python;
+use crate::interpreter;
+use crate::shared_store::SharedStore;
 use anyhow::{bail, Result};
 use maturin::DevelopOptions;
 use maturin_hook_core::cache_location;
-use maturin_hook_core::decision::{decide, Decision, Settings, Situation};
+use maturin_hook_core::decision::{decide, Decision, Reason, Settings, Situation};
 use maturin_hook_core::lock::ProjectLock;
 use maturin_hook_core::outcome::{Action, Outcome};
 use maturin_hook_core::pipeline;
@@ -34,7 +37,7 @@ use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
 use maturin_hook_core::replay;
 use maturin_hook_core::report::Reporter;
 use maturin_hook_core::request::BuildRequest;
-use maturin_hook_core::store::Store;
+use maturin_hook_core::store::{Found, Store, StoredInstall};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -176,12 +179,11 @@ pub fn develop(
         &request.environment,
         request.build_dir.as_deref(),
     ));
+    let project_dir =
+        cache_location::project_dir(request.options.cargo_options.manifest_path.as_deref())?;
     let state_dir = match &request.state_dir {
         Some(dir) => dir.clone(),
-        None => cache_location::develop_state_dir(
-            cache.root(),
-            &cache_location::project_dir(request.options.cargo_options.manifest_path.as_deref())?,
-        ),
+        None => cache_location::develop_state_dir(cache.root(), &project_dir),
     };
     request.extra_inputs.sort();
     request.extra_inputs.dedup();
@@ -203,7 +205,7 @@ pub fn develop(
         _ => Vec::new(),
     };
     let store = Store::local();
-    let decision = decide(Situation {
+    let situation = |loaded| Situation {
         loaded,
         environment: &request.environment,
         request: known.as_ref(),
@@ -212,7 +214,26 @@ pub fn develop(
         skip_install: request.options.skip_install,
         checking: request.checking,
         store: store.as_ref(),
-    });
+    };
+    let mut decision = decide(situation(loaded));
+    // a build the local store does not have may be in the shared store
+    let shared = shared_store(reporter);
+    if let (Decision::Replay { record, .. }, Some(shared), Some(local_store)) =
+        (&decision, &shared, &store)
+    {
+        if let Some(shelf) = &record.store_shelf {
+            match shared.fetch(shelf, &record.project_dir, local_store) {
+                Ok(true) => {
+                    decision = decide(situation(BuildRecord::load(
+                        &state_dir,
+                        &request.environment,
+                    )))
+                }
+                Ok(false) => {}
+                Err(error) => unreachable_store(reporter, shared, &error),
+            }
+        }
+    }
     let freshness_check = check_started.elapsed();
     let mut outcome = match decision {
         Decision::UpToDate {
@@ -262,26 +283,130 @@ pub fn develop(
             reporter,
         )?,
         Decision::Full { reason, changes } => {
-            replay::bump_for_cargo(&changes, &state_dir)?;
-            full_build::run(
-                &mut request,
-                options.force,
-                full_build::Context {
-                    python: &python,
-                    cache: &cache,
-                    state_dir: &state_dir,
-                    settings,
-                    previous_outputs: &previous_outputs,
-                    known: known.as_ref(),
-                    store: store.as_ref(),
-                },
-                reason.to_string(),
-                reporter,
-            )?
+            let shelf = options::store_shelf(&options::Shelved {
+                options: &request.options,
+                release_by_default: request.release_by_default,
+                ext_suffix: &interpreter::probe(&python, &cache)?.ext_suffix,
+            });
+            let context = full_build::Context {
+                python: &python,
+                cache: &cache,
+                state_dir: &state_dir,
+                settings,
+                previous_outputs: &previous_outputs,
+                known: known.as_ref(),
+                store: store.as_ref(),
+                store_shelf: &shelf,
+            };
+            let stored = match (&reason, &store, &request.install_target) {
+                (Reason::Forced | Reason::SkipInstall, _, _) => None,
+                (_, Some(local_store), InstallTarget::Environment) if !request.upstream_install => {
+                    stored_install(local_store, shared.as_ref(), &shelf, &project_dir, reporter)
+                }
+                _ => None,
+            };
+            match stored {
+                Some((found, install)) => restore::from_store(
+                    &request,
+                    &found,
+                    &install,
+                    context,
+                    reason.to_string(),
+                    reporter,
+                )?,
+                None => {
+                    replay::bump_for_cargo(&changes, &state_dir)?;
+                    full_build::run(
+                        &mut request,
+                        options.force,
+                        context,
+                        reason.to_string(),
+                        reporter,
+                    )?
+                }
+            }
         }
     };
+    if let (true, Some(shared), Some(local_store)) = (outcome.action.built(), &shared, &store) {
+        publish(
+            shared,
+            local_store,
+            &state_dir,
+            &request.environment,
+            reporter,
+        );
+    }
     outcome.waited = waited;
     outcome.timings.freshness_check = freshness_check;
     outcome.timings.total = started.elapsed();
     Ok(outcome)
+}
+
+/// The configured shared store of built extensions; a URL that cannot be used is reported and
+/// the build goes on without it.
+fn shared_store(reporter: &dyn Reporter) -> Option<SharedStore> {
+    SharedStore::configured().unwrap_or_else(|error| {
+        reporter.warning(&format!("{error:#}; building without it"));
+        None
+    })
+}
+
+fn unreachable_store(reporter: &dyn Reporter, shared: &SharedStore, error: &anyhow::Error) {
+    reporter.warning(&format!(
+        "the shared store {} cannot be used ({error:#}); building without it",
+        shared.url()
+    ));
+}
+
+/// A build in the store (the local one, else the shared one) of the project at `project_dir`
+/// as its sources are now, on `shelf`, that can be installed without building.
+fn stored_install(
+    local_store: &Store,
+    shared: Option<&SharedStore>,
+    shelf: &str,
+    project_dir: &Path,
+    reporter: &dyn Reporter,
+) -> Option<(Found, StoredInstall)> {
+    let installable = |found: Found| {
+        let install = found.entry.install.clone()?;
+        Some((found, install))
+    };
+    if let Some(found) = local_store.find(shelf, project_dir).and_then(installable) {
+        return Some(found);
+    }
+    let shared = shared?;
+    match shared.fetch(shelf, project_dir, local_store) {
+        Ok(true) => local_store.find(shelf, project_dir).and_then(installable),
+        Ok(false) => None,
+        Err(error) => {
+            unreachable_store(reporter, shared, &error);
+            None
+        }
+    }
+}
+
+/// Copies the build just recorded in `state_dir` from the local store to the shared one.
+fn publish(
+    shared: &SharedStore,
+    local_store: &Store,
+    state_dir: &Path,
+    environment: &Path,
+    reporter: &dyn Reporter,
+) {
+    let Loaded::Record(record) = BuildRecord::load(state_dir, environment) else {
+        return;
+    };
+    let key = match local_store.put(&record, None) {
+        Ok(Some(key)) => key,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::debug!("not publishing the build: {error:#}");
+            return;
+        }
+    };
+    match shared.publish(&key, local_store) {
+        Ok(true) => reporter.step(&format!("📤 Published the build to {}", shared.url())),
+        Ok(false) => {}
+        Err(error) => unreachable_store(reporter, shared, &error),
+    }
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use clap::Parser;
-use maturin::{CargoOptions, DevelopOptions};
+use maturin::DevelopOptions;
 use maturin_hook_core::build_environment::BuildEnvironment;
 use std::path::{Path, PathBuf};
 
@@ -81,40 +81,50 @@ pub fn fingerprint(settings: &Fingerprinted<'_>) -> String {
 
 /// What a build's artifacts depend on besides the contents of its inputs, spelled the same
 /// wherever the project, the environment and the target directory are: it names the shelf of
-/// the store (see `maturin_hook_core::store`) that the build goes on.
+/// the store (see `maturin_hook_core::store`) that the build goes on. It is known before the
+/// build (a clone without cargo looks its build up with it): the interpreter by its extension
+/// suffix, the target by `--target` or this platform, and what pyproject.toml adds to the
+/// settings by pyproject.toml's content, which is an input of every entry.
 pub struct Shelved<'a> {
     pub options: &'a DevelopOptions,
-    /// The cargo options the build ran with (the profile a release-by-default build chose).
-    pub cargo: &'a CargoOptions,
-    pub project: &'a str,
-    pub modules: &'a [String],
+    pub release_by_default: bool,
     /// The interpreter's extension suffix (`.cpython-311-x86_64-linux-gnu.so`): its ABI.
     pub ext_suffix: &'a str,
-    pub target_triple: &'a str,
 }
 
 pub fn store_shelf(shelved: &Shelved<'_>) -> String {
     let Shelved {
         options,
-        cargo,
-        project,
-        modules,
+        release_by_default,
         ext_suffix,
-        target_triple,
     } = shelved;
-    let mut cargo = (*cargo).clone();
+    let mut cargo = options.cargo_options.clone();
     cargo.manifest_path = None;
     cargo.target_dir = None;
     cargo.verbose = 0;
     cargo.quiet = false;
     cargo.color = None;
+    let target = match &cargo.target {
+        Some(target) => format!("{target:?}"),
+        None => format!(
+            "{}-{}-{}",
+            std::env::consts::ARCH,
+            std::env::consts::OS,
+            if cfg!(target_env = "musl") {
+                "musl"
+            } else {
+                ""
+            }
+        ),
+    };
     let environment = BuildEnvironment::current();
     let key = format!(
-        "maturin-hook {} maturin {}\n{project} {modules:?}\n{ext_suffix} {target_triple}\n\
-         {cargo:?}\n{:?} {} {}\n{:?}\n",
+        "maturin-hook {} maturin {}\n{ext_suffix} {target} {release_by_default}\n{cargo:?}\n\
+         {:?} {} {} {}\n{:?}\n",
         crate::version::VERSION,
         crate::version::MATURIN_CRATE_VERSION,
         options.bindings,
+        options.release,
         options.strip,
         options.pgo,
         environment.without_locations(),

@@ -736,6 +736,24 @@ pub fn ascii_pth_files(wheel: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         .collect())
 }
 
+/// The `.pth` files at the root of the wheel at `wheel` that name directories under `from`,
+/// rewritten to name them under `to` (and made ASCII, see [`crate::pth`]), for
+/// [`put_root_files`]: an editable wheel built in one checkout, installed for another.
+pub fn relocated_pth_files(wheel: &Path, from: &str, to: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(Wheel::read(wheel)?
+        .files
+        .iter()
+        .filter(|file| !file.name.contains('/') && file.name.ends_with(".pth"))
+        .filter_map(|file| {
+            let text = String::from_utf8(file.content.clone()).ok()?;
+            let relocated = text.contains(from).then(|| text.replace(from, to))?;
+            let ascii = crate::pth::ascii_pth(relocated.as_bytes())
+                .unwrap_or_else(|| relocated.into_bytes());
+            Some((file.name.clone(), ascii))
+        })
+        .collect())
+}
+
 /// Puts `files` (name, content) at the root of the wheel at `wheel`, in place of files of the
 /// same name, and lists them in its RECORD, rewriting the archive (atomically). The import
 /// hook's `.pth` goes into an editable wheel this way, so that the frontend that installs the

@@ -2,8 +2,9 @@
 Helpers that are not fixtures are in support.py.
 
 The `maturin` under test is the one installed (by `pip install .`) in the environment that
-runs pytest, unless MATURIN_HOOK_BIN names another binary. Every fixture build shares one
-CARGO_TARGET_DIR so that pyo3 compiles once per test session.
+runs pytest, unless MATURIN_HOOK_BIN names another binary. Every fixture build of one pytest
+process shares one CARGO_TARGET_DIR so that pyo3 compiles once per process; each pytest-xdist
+worker has its own (copies of one fixture built at once would overwrite each other's artifact).
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def no_store_of_built_extensions() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_cargo_target_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One target dir for every fixture build of the session (pyo3 compiles once)."""
+    """One target dir for every fixture build of this pytest process (pyo3 compiles once per
+    process): under pytest-xdist, a directory per worker inside the given one."""
     target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO_ROOT / "target" / "fixtures")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        target = target / worker
     target.mkdir(parents=True, exist_ok=True)
     os.environ["CARGO_TARGET_DIR"] = str(target)
     yield target

@@ -80,6 +80,10 @@ fn report(outcome: &Outcome, hook: Option<&HookInstall>) {
         Action::Replayed => {
             eprintln!("🛠 Replaced the compiled module of {name}-{version}")
         }
+        Action::Restored => eprintln!(
+            "📦 Restored {name}-{version} from the store, without cargo ({})",
+            outcome.source.as_deref().unwrap_or("a stored build")
+        ),
         _ => {}
     }
     if let Some(HookInstall::Develop { args, .. }) = hook {
