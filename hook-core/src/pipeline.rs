@@ -204,21 +204,29 @@ pub fn replay_and_record(
     let replayed = replay::replay(&plan, changes, state_dir, reporter)?;
     record.record_replay(&replayed)?;
     record.learn(known);
+    keep_in_store(store, &mut record, None);
     record.save(state_dir)?;
-    keep_in_store(store, &record, None);
     let mut outcome = Outcome::of_record(Action::Replayed, &record).because(reason);
     outcome.written = replayed.written;
     outcome.timings.compile = started.elapsed();
     Ok(outcome)
 }
 
-/// Keeps the build `record` describes (and a full build's `install`) in `store`: only saves
-/// future builds, so a store that cannot take it is no reason to fail.
-pub fn keep_in_store(store: Option<&Store>, record: &BuildRecord, install: Option<&Install<'_>>) {
-    if let Some(store) = store {
-        if let Err(error) = store.put(record, install) {
-            tracing::debug!("not keeping the build in the store: {error:#}");
-        }
+/// Keeps the build `record` describes (and a full build's `install`) in `store`, and notes
+/// in `record` what installs it elsewhere: only saves future builds, so a store that cannot
+/// take it is no reason to fail.
+pub fn keep_in_store(
+    store: Option<&Store>,
+    record: &mut BuildRecord,
+    install: Option<&Install<'_>>,
+) {
+    let Some(store) = store else {
+        return;
+    };
+    match store.put(record, install) {
+        Ok(Some(kept)) => record.stored_install = kept.install,
+        Ok(None) => {}
+        Err(error) => tracing::debug!("not keeping the build in the store: {error:#}"),
     }
 }
 

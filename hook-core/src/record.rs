@@ -7,7 +7,7 @@ use crate::build_environment::BuildEnvironment;
 use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
 use crate::replay::{RebuildPlan, Replayed};
 use crate::request::KnownRequest;
-use crate::store::{Category, Found};
+use crate::store::{Category, Found, StoredInstall};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -67,6 +67,10 @@ pub struct BuildRecord {
     /// settings, for this interpreter and target, go on; `None`: not stored.
     #[serde(default)]
     pub store_shelf: Option<String>,
+    /// What installs this build where it was never built (see [`crate::store::StoredInstall`]):
+    /// the full build's editable wheel, with the files later replays rebuilt.
+    #[serde(default)]
+    pub stored_install: Option<StoredInstall>,
 }
 
 /// What a check covers besides the inputs every check compares.
@@ -155,6 +159,7 @@ impl BuildRecord {
             requests: Vec::new(),
             adopted_from: None,
             store_shelf: None,
+            stored_install: None,
         }
     }
 
@@ -337,6 +342,9 @@ impl BuildRecord {
             }
         }
         self.build_started_ns = now_ns;
+        if let Some(install) = &found.entry.install {
+            self.stored_install = Some(install.clone());
+        }
         Ok(())
     }
 

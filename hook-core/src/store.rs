@@ -141,6 +141,52 @@ pub struct StoredInstall {
     /// The root the build ran in: the wheel's `.pth` files name the project's Python source
     /// directory under it.
     pub root: String,
+    /// Members of the wheel that a later replay rebuilt (the extension module in
+    /// site-packages), by their name in the wheel: installed in place of the wheel's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<StoredArtifact>,
+}
+
+impl StoredInstall {
+    /// This install after a replay that wrote `artifact` to `destination`: a file of the
+    /// project, or a member of the wheel installed in site-packages; `None` when the
+    /// destination is neither (the install cannot be derived).
+    fn after_replay(
+        &self,
+        root: &Path,
+        destination: &Path,
+        artifact: &StoredArtifact,
+    ) -> Option<Self> {
+        let mut install = self.clone();
+        let replacing = |name: String| StoredArtifact {
+            name,
+            ..artifact.clone()
+        };
+        if let Some(name) = relative(root, destination) {
+            let file = install
+                .project_files
+                .iter_mut()
+                .find(|file| file.name == name)?;
+            *file = replacing(name);
+            return Some(install);
+        }
+        let member = installed_member(destination)?;
+        install.replaced.retain(|file| file.name != member);
+        install.replaced.push(replacing(member));
+        Some(install)
+    }
+}
+
+/// The name in a wheel of a file installed at `path` in an environment (what follows
+/// `site-packages/`).
+fn installed_member(path: &Path) -> Option<String> {
+    let parts: Vec<&str> = path
+        .components()
+        .map(|part| part.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    let at = parts.iter().rposition(|part| *part == "site-packages")?;
+    let member = parts[at + 1..].join("/");
+    (!member.is_empty()).then_some(member)
 }
 
 /// A full build's install, for [`Store::put`].
@@ -164,10 +210,11 @@ struct PathSet {
 impl Entry {
     /// Every file the entry keeps: its artifacts, and its install's wheel and project files.
     pub fn stored_files(&self) -> impl Iterator<Item = &StoredArtifact> {
-        let install = self
-            .install
-            .iter()
-            .flat_map(|install| std::iter::once(&install.wheel).chain(&install.project_files));
+        let install = self.install.iter().flat_map(|install| {
+            std::iter::once(&install.wheel)
+                .chain(&install.project_files)
+                .chain(&install.replaced)
+        });
         self.artifacts.iter().chain(install)
     }
 }
@@ -177,6 +224,15 @@ impl Entry {
 pub struct EntryKey {
     pub shelf: String,
     pub digest: String,
+}
+
+/// What [`Store::put`] kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub key: EntryKey,
+    /// What installs this build where it was never built, when the store has that (for
+    /// `BuildRecord::stored_install`).
+    pub install: Option<StoredInstall>,
 }
 
 /// An entry that matches the sources as they are now.
@@ -335,14 +391,11 @@ impl Store {
     }
 
     /// Keeps the build that `record` describes (its artifacts, as installed, and what it
-    /// read), unless the store has it already; the key of its entry either way. A record that
-    /// cannot be stored (no shelf, no replayable artifacts, an input that changed during the
-    /// build) gives `None`.
-    pub fn put(
-        &self,
-        record: &BuildRecord,
-        install: Option<&Install<'_>>,
-    ) -> Result<Option<EntryKey>> {
+    /// read) with `install` (a full build's) or else the install derived from the record's
+    /// last one (a replay's), unless the store has it already; its entry either way. A record
+    /// that cannot be stored (no shelf, no replayable artifacts, an input that changed during
+    /// the build) gives `None`.
+    pub fn put(&self, record: &BuildRecord, install: Option<&Install<'_>>) -> Result<Option<Kept>> {
         let Some(shelf) = &record.store_shelf else {
             return Ok(None);
         };
@@ -384,13 +437,16 @@ impl Store {
         let shelf_dir = self.shelf_dir(shelf);
         let entry_path = shelf_dir.join("entries").join(format!("{digest}.json"));
         let existing: Option<Entry> = read_json(&entry_path);
-        if existing
-            .as_ref()
-            .is_some_and(|entry| entry.install.is_some() || install.is_none())
-        {
-            return Ok(Some(key));
+        if let Some(entry) = &existing {
+            if entry.install.is_some() || install.is_none() {
+                return Ok(Some(Kept {
+                    key,
+                    install: entry.install.clone(),
+                }));
+            }
         }
         let mut artifacts = Vec::new();
+        let mut derived = record.stored_install.clone();
         for step in record.replay.iter().flat_map(|plan| &plan.steps) {
             let (Some(name), Some(installed)) = (
                 step.artifact.file_name().and_then(|name| name.to_str()),
@@ -406,7 +462,9 @@ impl Store {
                 .find(|output| output.path == *installed)
                 .and_then(|output| output.state.as_ref())
                 .map(|state| state.sha256.clone());
-            artifacts.push(self.keep_file(installed, name, recorded)?);
+            let artifact = self.keep_file(installed, name, recorded)?;
+            derived = derived.and_then(|derived| derived.after_replay(&root, installed, &artifact));
+            artifacts.push(artifact);
         }
         let install = match install {
             Some(install) => {
@@ -429,9 +487,10 @@ impl Store {
                     wheel: self.keep_file(install.wheel, wheel_name, None)?,
                     project_files,
                     root: root.to_string_lossy().into_owned(),
+                    replaced: Vec::new(),
                 })
             }
-            None => existing.and_then(|entry| entry.install),
+            None => existing.and_then(|entry| entry.install).or(derived),
         };
         let set = PathSet {
             project: project.clone(),
@@ -463,7 +522,10 @@ impl Store {
         };
         write_private(&entry_path, &serde_json::to_vec(&entry)?)?;
         self.keep_under_limit();
-        Ok(Some(key))
+        Ok(Some(Kept {
+            key,
+            install: entry.install,
+        }))
     }
 
     /// The files of the entry `key`, by their name in the store's layout (the same in every
@@ -882,6 +944,41 @@ pub fn shared_store_timeout() -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_derives_the_install_of_its_state() {
+        let file = |name: &str, sha256: &str| StoredArtifact {
+            name: name.into(),
+            sha256: sha256.into(),
+            size: 1,
+            executable: false,
+        };
+        let install = StoredInstall {
+            name: "p".into(),
+            version: "1".into(),
+            modules: vec!["p".into()],
+            wheel: file("p-1-cp311-cp311-linux_x86_64.whl", "w"),
+            project_files: vec![file("python/p/_p.so", "old")],
+            root: "/checkout".into(),
+            replaced: Vec::new(),
+        };
+        let root = Path::new("/checkout");
+        let mixed = install
+            .after_replay(root, &root.join("python/p/_p.so"), &file("lib_p.so", "new"))
+            .unwrap();
+        assert_eq!(mixed.project_files, vec![file("python/p/_p.so", "new")]);
+        let installed = Path::new("/venv/lib/python3.11/site-packages/p/p.so");
+        let pure = install
+            .after_replay(root, installed, &file("libp.so", "a"))
+            .unwrap();
+        let again = pure
+            .after_replay(root, installed, &file("libp.so", "b"))
+            .unwrap();
+        assert_eq!(again.replaced, vec![file("p/p.so", "b")]);
+        assert!(install
+            .after_replay(root, Path::new("/elsewhere/p.so"), &file("libp.so", "c"))
+            .is_none());
+    }
 
     #[test]
     fn sizes_parse_with_units() {

@@ -61,7 +61,7 @@ pub fn build_wheel(
     // one rewrite of the wheel: maturin's own `.pth` made ASCII, and the hook's added
     let mut root_files = wheel_install::ascii_pth_files(&wheel.path)?;
     root_files.push((pth_name, pth));
-    wheel_install::put_root_files(&wheel.path, &root_files)?;
+    wheel_install::put_files(&wheel.path, &root_files)?;
 
     // what an import's develop of this request will compare
     let settings = settings_fingerprint(&request, &built_for(options)?)?;

@@ -145,7 +145,6 @@ pub fn run(
         record.learn(Some(known));
     }
     record.store_shelf = Some(context.store_shelf.to_string());
-    record.save(context.state_dir)?;
     // what a build where this project was never built installs instead of building it: the
     // editable wheel, and the files the build wrote into the project
     let project_files: Vec<PathBuf> = record
@@ -156,17 +155,19 @@ pub fn run(
         .collect();
     let metadata = &build.project.metadata24;
     let version = metadata.version.to_string();
+    let modules = record.modules.clone();
     let install = match (&request.install_target, installation.wheels.as_slice()) {
         (InstallTarget::Environment, [wheel]) => Some(Install {
             name: &metadata.name,
             version: &version,
-            modules: &record.modules,
+            modules: &modules,
             wheel,
             project_files: &project_files,
         }),
         _ => None,
     };
-    pipeline::keep_in_store(context.store, &record, install.as_ref());
+    pipeline::keep_in_store(context.store, &mut record, install.as_ref());
+    record.save(context.state_dir)?;
     outcome.action = Action::Built {
         metadata_changed: installation.metadata_changed,
     };

@@ -397,7 +397,7 @@ fn publish(
         return;
     };
     let key = match local_store.put(&record, None) {
-        Ok(Some(key)) => key,
+        Ok(Some(kept)) => kept.key,
         Ok(None) => return,
         Err(error) => {
             tracing::debug!("not publishing the build: {error:#}");

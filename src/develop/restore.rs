@@ -57,8 +57,15 @@ pub fn from_store(
         .with_context(|| format!("cannot write {}", wheel.display()))?;
     let relocated =
         wheel_install::relocated_pth_files(&wheel, &stored.root, &root.to_string_lossy())?;
-    if !relocated.is_empty() {
-        wheel_install::put_root_files(&wheel, &relocated)?;
+    let mut replaced = relocated;
+    for file in &stored.replaced {
+        let blob = store.verified_blob(&file.sha256)?;
+        let content =
+            std::fs::read(&blob).with_context(|| format!("cannot read {}", blob.display()))?;
+        replaced.push((file.name.clone(), content));
+    }
+    if !replaced.is_empty() {
+        wheel_install::put_files(&wheel, &replaced)?;
     }
     let mut project_files = Vec::new();
     for (destination, new) in staged {
@@ -132,6 +139,7 @@ pub fn from_store(
         replay: None,
     });
     record.store_shelf = Some(context.store_shelf.to_string());
+    record.stored_install = Some(stored.clone());
     record.learn(context.known);
     for known in &installation.extra_requests {
         record.learn(Some(known));

@@ -725,7 +725,7 @@ impl RealFile {
 mod tests;
 
 /// The `.pth` files at the root of the wheel at `wheel` that are not pure ASCII, rewritten (see
-/// [`crate::pth`]), for [`put_root_files`]: an editable wheel's `.pth` names the project's
+/// [`crate::pth`]), for [`put_files`]: an editable wheel's `.pth` names the project's
 /// directory, and the frontend that installs it copies it as it is.
 pub fn ascii_pth_files(wheel: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(Wheel::read(wheel)?
@@ -738,7 +738,7 @@ pub fn ascii_pth_files(wheel: &Path) -> Result<Vec<(String, Vec<u8>)>> {
 
 /// The `.pth` files at the root of the wheel at `wheel` that name directories under `from`,
 /// rewritten to name them under `to` (and made ASCII, see [`crate::pth`]), for
-/// [`put_root_files`]: an editable wheel built in one checkout, installed for another.
+/// [`put_files`]: an editable wheel built in one checkout, installed for another.
 pub fn relocated_pth_files(wheel: &Path, from: &str, to: &str) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(Wheel::read(wheel)?
         .files
@@ -754,11 +754,12 @@ pub fn relocated_pth_files(wheel: &Path, from: &str, to: &str) -> Result<Vec<(St
         .collect())
 }
 
-/// Puts `files` (name, content) at the root of the wheel at `wheel`, in place of files of the
-/// same name, and lists them in its RECORD, rewriting the archive (atomically). The import
+/// Puts `files` (name in the wheel, content) into the wheel at `wheel`, in place of files of
+/// the same name, and lists them in its RECORD, rewriting the archive (atomically). The import
 /// hook's `.pth` goes into an editable wheel this way, so that the frontend that installs the
-/// wheel installs and uninstalls it.
-pub fn put_root_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+/// wheel installs and uninstalls it; so does an extension module a replay rebuilt (see
+/// `develop::restore`).
+pub fn put_files(wheel: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     use std::io::Write;
     let read = Wheel::read(wheel)?;
     let record_name = format!("{}/RECORD", read.dist_info);

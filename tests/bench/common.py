@@ -247,9 +247,10 @@ def compiled_crates(cargo_stderr: str) -> list[str]:
 def venv_environment(venv: Path, **extra: str) -> dict[str, str]:
     """The environment of an activated `venv` (its bin directory first on PATH), without what
     would point a tool at another Python environment or cargo run (PYTHONPATH, CARGO_TARGET_DIR,
-    RUST_LOG) unless `extra` sets it."""
+    RUST_LOG) unless `extra` sets it. Our store of built extensions is off unless `extra` turns
+    it on: the rebuild rows alternate two values and would restore the second after a while."""
     activated = Venv(venv, unset=("PYTHONPATH", "CARGO_TARGET_DIR", "RUST_LOG"))
-    env = activated.env(**extra)
+    env = activated.env(**{"MATURIN_IMPORT_HOOK_STORE": "off", **extra})
     env["PATH"] = f"{activated.bin_dir}{os.pathsep}{env.get('PATH', '')}"
     return env
 

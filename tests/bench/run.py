@@ -1,7 +1,7 @@
 """Benchmark suite: our maturin side by side with upstream maturin 1.16.0.
 
     scripts/bench [--runs N] [--rs-runs N] [--ours PATH] [--ours-wheel PATH]
-                  [--only develop|hook|importer|editable|watch|notebook]
+                  [--only develop|hook|importer|editable|watch|notebook|store]
 
 Prints a table, writes bench-results/results.json and bench-results/chart.png (repo root).
 `scripts/bench` makes the venvs this needs; see tests/bench/README.md.
@@ -32,6 +32,7 @@ import hook
 import importer
 import notebook
 import report
+import store
 import watch
 from common import (
     DEFAULT_OUTPUT_DIR,
@@ -53,6 +54,7 @@ SCENARIOS: dict[str, ModuleType] = {
     "editable": editable,
     "watch": watch,
     "notebook": notebook,
+    "store": store,
 }
 
 TEST_VENV_MATURIN = REPO_ROOT / "target" / "test-venv" / "bin" / "maturin"

@@ -68,7 +68,7 @@ pub fn pep517(command: Pep517Command) -> Result<()> {
                 if options.editable {
                     let ascii = maturin_hook::wheel_install::ascii_pth_files(&wheel.path)?;
                     if !ascii.is_empty() {
-                        maturin_hook::wheel_install::put_root_files(&wheel.path, &ascii)?;
+                        maturin_hook::wheel_install::put_files(&wheel.path, &ascii)?;
                     }
                 }
                 wheel.clone()
