@@ -101,6 +101,18 @@ pub fn require_runtime(site_dirs: &[&Path], environment: &Path) -> Result<()> {
         return Ok(());
     }
     let python = crate::environment::environment_python(environment);
+    if let Some(version) = upstream_runtime(site_dirs) {
+        bail!(
+            "`--with-hook` needs the import hook runtime that comes with this maturin in {}, \
+             and the upstream maturin_import_hook {version} (from PyPI) is installed there \
+             instead. This maturin's wheel replaces it (the same API, with the hook built \
+             in): uninstall it, install this maturin, then run the command again:\n    \
+             {} -m pip uninstall -y maturin-import-hook\n    {}",
+            environment.display(),
+            python.display(),
+            install_suggestion(&python)
+        )
+    }
     bail!(
         "`--with-hook` needs the import hook runtime (the Python package maturin_import_hook, \
          which comes with this maturin) in {}, and it is not installed there.\n\
@@ -108,6 +120,20 @@ pub fn require_runtime(site_dirs: &[&Path], environment: &Path) -> Result<()> {
         environment.display(),
         install_suggestion(&python)
     )
+}
+
+/// The version of PyPI's `maturin-import-hook` distribution when it is installed in one of
+/// `site_dirs` (its package has the same name as our runtime's).
+fn upstream_runtime(site_dirs: &[&Path]) -> Option<String> {
+    site_dirs.iter().find_map(|dir| {
+        std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let version = name
+                .strip_prefix("maturin_import_hook-")?
+                .strip_suffix(".dist-info")?;
+            Some(version.to_string())
+        })
+    })
 }
 
 /// The quickest way to install this maturin into the environment of `python`: a wheel of it

@@ -48,8 +48,9 @@ pub enum Decision {
         /// Changed inputs whose mtime must be bumped for cargo (see `replay::bump_for_cargo`).
         changes: Vec<Change>,
     },
-    /// The project directory is gone: the last install is all there is.
-    SourcesGone { project_dir: PathBuf },
+    /// The project directory, or its Rust half, is gone (see `Verdict::SourcesGone`): the last
+    /// install is all there is.
+    SourcesGone { reason: String },
 }
 
 /// Why a build is due.
@@ -270,9 +271,7 @@ fn judge(
     mismatch: &Reason,
 ) -> Decision {
     match verdict {
-        Verdict::SourcesGone => Decision::SourcesGone {
-            project_dir: record.project_dir,
-        },
+        Verdict::SourcesGone { reason } => Decision::SourcesGone { reason },
         Verdict::Fresh { restamped } if holds => {
             let learnt = record.learn(request);
             Decision::UpToDate {

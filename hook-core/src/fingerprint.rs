@@ -133,17 +133,32 @@ impl InputRecord {
         })
     }
 
-    /// Like [`InputRecord::capture`], for a build that started at `build_started_ns` (by the
+    /// Like [`InputRecord::read`], for a build that started at `build_started_ns` (by the
     /// file system's clock): a file modified after that may have changed after the compiler
     /// read it, so it is marked unsettled. A file modified within the clock tick of the start
-    /// is not: the compiler only reads sources well after the build starts.
+    /// is not: the compiler only reads sources well after the build starts. Nor is a file
+    /// dated in the future (clock skew, an archive from another timezone): it was not modified
+    /// during the build, and its content hash is what was built.
     pub fn read_after_build(path: &Path, build_started_ns: i128) -> Result<InputRecord> {
         let mut record = InputRecord::read(path)?;
         if let Some(state) = &mut record.state {
-            state.unsettled = state.stamp.mtime_ns > build_started_ns;
+            let mtime = state.stamp.mtime_ns;
+            state.unsettled =
+                mtime > build_started_ns && mtime <= system_now_ns() + FUTURE_SLACK_NS;
         }
         Ok(record)
     }
+}
+
+/// How far past the system clock an mtime may be and still count as "now" (a file system's
+/// clock can run a little ahead of the system's, as network file systems' do).
+const FUTURE_SLACK_NS: i128 = 2_000_000_000;
+
+fn system_now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_nanos() as i128)
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,7 +81,7 @@ pub struct Outcome {
     /// Another build of the project held the lock, and this one waited for it.
     pub waited: bool,
     /// Why a build happened or is needed (the first changed input, …); for
-    /// [`Action::SourcesGone`], which directory is gone.
+    /// [`Action::SourcesGone`], what is gone.
     pub reason: Option<String>,
     /// Where a restored build comes from (`built 2 h ago on branch main`).
     pub source: Option<String>,

@@ -10,7 +10,7 @@ use crate::lock::ProjectLock;
 use crate::outcome::{Action, Outcome};
 use crate::record::{BuildRecord, Checking};
 use crate::replay;
-use crate::report::{BuildKind, BuildStart, Reporter};
+use crate::report::{self, BuildKind, BuildStart, Reporter};
 use crate::request::{BuildRequest, KnownRequest};
 use crate::store::{self, Found, Install, Store};
 use crate::{atomic_write, fingerprint};
@@ -102,7 +102,7 @@ pub fn run(
             }
             return Ok(Outcome::of_record(Action::UpToDate, &record));
         }
-        Decision::SourcesGone { project_dir } => return Ok(sources_gone(&project_dir)),
+        Decision::SourcesGone { reason } => return Ok(sources_gone(reason)),
         _ => {}
     }
     let mut waited = false;
@@ -129,7 +129,7 @@ pub fn run(
             };
             Outcome::of_record(action, &record)
         }
-        Decision::SourcesGone { project_dir } => sources_gone(&project_dir),
+        Decision::SourcesGone { reason } => sources_gone(reason),
         Decision::Restore {
             record,
             found,
@@ -170,11 +170,8 @@ pub fn run(
     Ok(outcome)
 }
 
-pub fn sources_gone(project_dir: &Path) -> Outcome {
-    Outcome::new(Action::SourcesGone).because(format!(
-        "the project directory {} is gone",
-        project_dir.display()
-    ))
+pub fn sources_gone(reason: String) -> Outcome {
+    Outcome::new(Action::SourcesGone).because(reason)
 }
 
 /// Replays the cargo commands of `record` after the Rust-only `changes` (see [`replay`]),
@@ -195,6 +192,7 @@ pub fn replay_and_record(
         reason: &reason,
         kind: BuildKind::Replay,
         cargo_log: None,
+        output_log: &state_dir.join(report::OUTPUT_LOG),
     });
     let started = std::time::Instant::now();
     let plan = record

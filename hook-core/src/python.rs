@@ -52,7 +52,12 @@ impl Reporter for PyReporter {
     fn building(&self, build: &BuildStart<'_>) {
         self.call(
             "building",
-            (build.project, build.reason, build.kind == BuildKind::Full),
+            (
+                build.project,
+                build.reason,
+                build.kind == BuildKind::Full,
+                build.output_log,
+            ),
         );
     }
 

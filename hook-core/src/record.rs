@@ -94,9 +94,10 @@ pub enum Verdict {
         /// Every changed input (their mtimes may need a bump before cargo runs).
         changes: Vec<Change>,
     },
-    /// The project directory is gone (deleted or moved away): nothing can be built, and the
-    /// last install is all there is.
-    SourcesGone,
+    /// The project directory is gone (deleted or moved away), or its Rust half is (every
+    /// `Cargo.toml` the build read: a branch without the extension, a half-finished move):
+    /// nothing can be built, and the last install is all there is. `reason` says what is gone.
+    SourcesGone { reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +221,12 @@ impl BuildRecord {
     /// Compares the recorded build with the file system and this process's environment.
     pub fn check(&mut self, checking: Checking) -> Verdict {
         if !self.project_dir.is_dir() {
-            return Verdict::SourcesGone;
+            return Verdict::SourcesGone {
+                reason: format!(
+                    "the project directory {} is gone",
+                    self.project_dir.display()
+                ),
+            };
         }
         if let Some(reason) = BuildEnvironment::current().changes_since(&self.build_environment) {
             return Verdict::Stale {
@@ -231,6 +237,9 @@ impl BuildRecord {
         }
         let started = self.build_started_ns;
         let manifests = fingerprint::check(&mut self.manifests, started);
+        if let Some(reason) = self.rust_half_gone(&manifests.changes) {
+            return Verdict::SourcesGone { reason };
+        }
         let outputs = fingerprint::check(&mut self.outputs, started);
         let (extras_deleted, extras_overwritten): (Vec<Change>, Vec<Change>) =
             fingerprint::check(&mut self.installed_extras, started)
@@ -285,6 +294,21 @@ impl BuildRecord {
             scope,
             changes,
         }
+    }
+
+    /// When `changes` of the manifests deleted a `Cargo.toml` and none of those the build read
+    /// is left, what says so.
+    fn rust_half_gone(&self, changes: &[Change]) -> Option<String> {
+        let is_cargo_toml = |path: &Path| path.file_name().is_some_and(|name| name == "Cargo.toml");
+        let deleted = changes
+            .iter()
+            .find(|change| change.kind == ChangeKind::Deleted && is_cargo_toml(&change.path))?;
+        let none_left = self
+            .manifests
+            .iter()
+            .filter(|input| input.state.is_some() && is_cargo_toml(&input.path))
+            .all(|input| !input.path.exists());
+        none_left.then(|| format!("{} is gone", deleted.path.display()))
     }
 
     /// Whether a Rust-only change can be rebuilt by replaying cargo: there is a plan, and the
@@ -436,7 +460,7 @@ mod tests {
             match self.record.check(checking) {
                 Verdict::Fresh { .. } => None,
                 Verdict::Stale { scope, .. } => Some(scope),
-                Verdict::SourcesGone => panic!("the sources are there"),
+                Verdict::SourcesGone { .. } => panic!("the sources are there"),
             }
         }
     }
@@ -506,7 +530,10 @@ mod tests {
             other => panic!("a copy must not use the original's record: {other:?}"),
         }
         project.record.project_dir = project.path("moved-away");
-        assert_eq!(project.record.check(Checking::Import), Verdict::SourcesGone);
+        assert!(matches!(
+            project.record.check(Checking::Import),
+            Verdict::SourcesGone { .. }
+        ));
     }
 
     #[test]

@@ -24,7 +24,13 @@ pub struct BuildStart<'a> {
     /// The file cargo writes its output to as this build runs, instead of this process's
     /// stderr: a reporter that [captures output](Reporter::captures_output) follows it.
     pub cargo_log: Option<&'a Path>,
+    /// Where a reporter that shows only part of a long output keeps all of it (in the build's
+    /// state directory: see [`OUTPUT_LOG`]).
+    pub output_log: &'a Path,
 }
+
+/// The file of a build's state directory that keeps all of a long build output.
+pub const OUTPUT_LOG: &str = "build-output.log";
 
 /// A line of what a build printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -106,9 +106,11 @@ impl InstalledDistributions {
 
 /// What `develop` has to install besides the project itself.
 pub struct DependencyPlan {
-    /// `requires-dist` entries for the requested extras that are not yet met.
+    /// Requirements not yet met: `requires-dist` entries for the requested extras, then those
+    /// of the dependency groups (PEP 735, resolved here so that any pip installs them).
     pub missing_requirements: Vec<String>,
-    /// Dependency groups (PEP 735) to install, as `<pyproject path>:<group>` (empty when met).
+    /// Dependency groups left to the installer's `--group` (`<pyproject path>:<group>`): those
+    /// of another file, and those that do not resolve (pip or uv says why).
     pub groups: Vec<String>,
 }
 
@@ -148,7 +150,7 @@ pub fn plan(
             ExtraName::new(extra.clone()).with_context(|| format!("invalid extra name: {extra}"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let missing_requirements = declared
+    let mut missing_requirements: Vec<String> = declared
         .requires_dist
         .iter()
         .filter_map(|requirement| {
@@ -173,30 +175,31 @@ pub fn plan(
     } else {
         groups.to_vec()
     };
-    let groups = wanted
-        .into_iter()
-        .filter(|group| {
-            // an unresolvable group (a cycle, a missing include) is left to pip to report
-            let met = declared
-                .and_then(|declared| group_requirements(declared, group, &mut Vec::new()))
-                .is_some_and(|requirements| {
-                    requirements.iter().all(|r| {
-                        !r.marker.evaluate(markers, &[]) || installed.satisfies(r, markers)
-                    })
-                });
-            !met
-        })
-        .map(|group| {
-            if group.contains(':') {
-                group
-            } else {
-                format!("{pyproject_path}:{group}")
+    let mut left_to_installer = Vec::new();
+    for group in wanted {
+        if group.contains(':') {
+            left_to_installer.push(group);
+            continue;
+        }
+        let resolved =
+            declared.and_then(|declared| group_requirements(declared, &group, &mut Vec::new()));
+        let Some(requirements) = resolved else {
+            left_to_installer.push(format!("{pyproject_path}:{group}"));
+            continue;
+        };
+        for requirement in requirements {
+            let text = requirement.to_string();
+            if requirement.marker.evaluate(markers, &[])
+                && !installed.satisfies(&requirement, markers)
+                && !missing_requirements.contains(&text)
+            {
+                missing_requirements.push(text);
             }
-        })
-        .collect();
+        }
+    }
     Ok(DependencyPlan {
         missing_requirements,
-        groups,
+        groups: left_to_installer,
     })
 }
 

@@ -75,6 +75,7 @@ pub fn run(
         reason: &reason,
         kind: BuildKind::Full,
         cargo_log: cargo_log.as_deref(),
+        output_log: &context.state_dir.join(report::OUTPUT_LOG),
     });
     if let Some(prepare) = request.prepare.take() {
         // before the build starts: what it writes is input, not a change during the build

@@ -251,7 +251,7 @@ pub fn develop(
             };
             Outcome::of_record(action, &record)
         }
-        Decision::SourcesGone { project_dir } => pipeline::sources_gone(&project_dir),
+        Decision::SourcesGone { reason } => pipeline::sources_gone(reason),
         Decision::Restore {
             record,
             found,

@@ -250,13 +250,7 @@ fn next_import(request: &BuildRequest, environment: &Path) -> NextImport {
             )),
         ),
         Decision::Full { reason, .. } => next("full-develop", Some(reason.to_string())),
-        Decision::SourcesGone { project_dir } => next(
-            "last-build",
-            Some(format!(
-                "the project directory {} is gone",
-                project_dir.display()
-            )),
-        ),
+        Decision::SourcesGone { reason } => next("last-build", Some(reason)),
     };
     if matches!(next.action, "replay" | "adopt-and-replay" | "full-develop") && !cargo_on_path() {
         return NextImport {

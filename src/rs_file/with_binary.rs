@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use maturin_hook_core::lock::ProjectLock;
 use maturin_hook_core::outcome::{Action, Outcome};
 use maturin_hook_core::record::extension_module;
-use maturin_hook_core::report::{BuildKind, BuildStart, Reporter};
+use maturin_hook_core::report::{self, BuildKind, BuildStart, Reporter};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -101,6 +101,7 @@ pub(super) fn build(
         reason,
         kind: BuildKind::Full,
         cargo_log: None,
+        output_log: &layout.state_dir.join(report::OUTPUT_LOG),
     });
     if wheel_dir.exists() {
         std::fs::remove_dir_all(&wheel_dir)

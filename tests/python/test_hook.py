@@ -171,6 +171,8 @@ print(pyo3_pure.get_value())
 """
     result = python(hook_venv, code)
     assert result.stdout.split() == ["11", "12"], result.describe()
+    # the reload's build ends with the line an import's build ends with
+    assert 'rebuilt and loaded package "pyo3_pure"' in result.stderr, result.describe()
 
 
 def test_disabled_by_environment_variable(mixed: tuple[Venv, Path]) -> None:
@@ -374,6 +376,21 @@ def test_with_hook_refuses_an_environment_without_the_runtime(
     assert result.returncode != 0
     assert "maturin_import_hook" in result.stderr and "pip install" in result.stderr, result.describe()
     # the quickest correct way: the wheel this maturin was installed from, not a source build
+    assert f"-m pip install {runtime_wheel()}" in result.stderr, result.describe()
+    assert list(new_venv.site_packages.glob("maturin_hook-*.pth")) == []
+
+
+def test_with_hook_names_an_upstream_runtime_it_replaces(copy_fixture: CopyFixture, new_venv: Venv) -> None:
+    """A venv with PyPI's maturin-import-hook: the refusal says which version is there and how
+    this maturin's wheel replaces it, not that the runtime is missing."""
+    new_venv.pip("install", "--quiet", "--no-deps", "maturin-import-hook==0.3.0")
+    source = copy_fixture("pyo3-pure")
+    result = new_venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml", check=False)
+    assert result.returncode != 0
+    assert "the upstream maturin_import_hook 0.3.0 (from PyPI) is installed there" in result.stderr, (
+        result.describe()
+    )
+    assert "pip uninstall -y maturin-import-hook" in result.stderr
     assert f"-m pip install {runtime_wheel()}" in result.stderr, result.describe()
     assert list(new_venv.site_packages.glob("maturin_hook-*.pth")) == []
 

@@ -160,6 +160,36 @@ def test_deleted_project_still_imports_its_last_build_with_one_warning(
     assert result.stderr.count("\n") == 1 and "are gone" in result.stderr, result.describe()
 
 
+def test_a_project_whose_cargo_toml_is_gone_imports_its_last_build_with_one_warning(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    """A branch where the extension does not exist yet, a half-finished move: the Python half
+    stays, the Rust half is gone. Like a deleted project: the last build, one warning."""
+    source = copy_fixture("pyo3-mixed")
+    hooked(hook_venv, source)
+    (source / "Cargo.toml").unlink()
+    result = python(hook_venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout.strip() == "22", result.describe()
+    assert result.stderr.count("\n") == 1, result.describe()
+    assert f"{source / 'Cargo.toml'} is gone" in result.stderr, result.describe()
+
+
+def test_a_source_dated_in_the_future_is_built_once(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
+    """Clock skew, an archive from another timezone: a touch is not a change, however far
+    ahead the mtime is; the content hash settles it."""
+    source = copy_fixture("pyo3-pure")
+    hooked(hook_venv, source)
+    lib = source / "src" / "lib.rs"
+    replace_in(lib, "VALUE: i64 = 11;", "VALUE: i64 = 12;")
+    tomorrow = time.time() + 86400
+    os.utime(lib, (tomorrow, tomorrow))
+    first = python(hook_venv, GET_PURE)
+    assert first.stdout.strip() == "12" and "building" in first.stderr, first.describe()
+    for _ in range(2):
+        again = python(hook_venv, GET_PURE)
+        assert again.stdout.strip() == "12" and again.stderr == "", again.describe()
+
+
 # --- inputs that appear
 
 
@@ -439,3 +469,21 @@ def test_a_failed_build_shows_the_compilers_errors_once(copy_fixture: CopyFixtur
     assert result.returncode != 0
     assert result.stderr.count("mismatched types") == 1, result.describe()
     assert "Failed to build package with maturin" in result.stderr
+
+
+def test_thousands_of_warnings_show_their_start_and_where_all_of_them_are(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    source = copy_fixture("pyo3-pure")
+    hooked(hook_venv, source)
+    (source / "build.rs").write_text(
+        'fn main() { for i in 0..3000 { println!("cargo:warning=noisy line {i}"); } }\n'
+    )
+    result = python(hook_venv, GET_PURE)
+    assert result.stdout.strip() == "11", result.describe()
+    assert result.stderr.count("noisy line") <= 200, result.describe()
+    assert "noisy line 0" in result.stderr
+    shown = [line for line in result.stderr.splitlines() if "more lines" in line]
+    assert len(shown) == 1 and "3000 warnings in all" in shown[0], result.describe()
+    log = Path(shown[0].rsplit("all of them are in ", 1)[1])
+    assert "noisy line 2999" in log.read_text()

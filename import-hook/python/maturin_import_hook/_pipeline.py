@@ -7,7 +7,9 @@ A build's events reach the `maturin_import_hook` logger through `Reporter`: `bui
 <reason>`, waits, maturin's steps and cargo's progress at INFO (shown by default, silent after
 `reset_logger()` with logging left unconfigured, as upstream's builds are); cargo's diagnostics
 are kept: a build that succeeds with warnings logs them once at WARNING (when warnings are
-shown), a failed one raises `BuildError` carrying them.
+shown), a failed one raises `BuildError` carrying them. Either shows the first
+`DIAGNOSTIC_LINES_SHOWN` lines of them; the rest are counted, and all of them are written to
+the build's output log, whose path the message gives.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from maturin_import_hook.error import BuildError, ImportHookError
 
 LOGGER_NAME = "maturin_import_hook"
+DIAGNOSTIC_LINES_SHOWN = 200
 
 
 class Reporter:
@@ -37,6 +40,7 @@ class Reporter:
         self.name = name
         self.show_warnings = show_warnings
         self.diagnostics: list[str] = []
+        self.output_log: str | None = None
         self.built = False
         self.colour = _colour_wanted()
         """Whether cargo colours its output when the settings leave it to it (no `--color`)."""
@@ -44,8 +48,9 @@ class Reporter:
     def waiting_for_lock(self, lock_path: str) -> None:
         _logger().info("waiting on lock %s", lock_path)
 
-    def building(self, project: str, reason: str, full: bool) -> None:
+    def building(self, project: str, reason: str, full: bool, output_log: str) -> None:
         self.built = True
+        self.output_log = output_log
         # upstream's two records for this event, with the reason added to the visible one
         _logger().info('building "%s": %s', self.name, reason)
         _logger().debug('package "%s" will be rebuilt because: %s', self.name, reason)
@@ -66,7 +71,7 @@ class Reporter:
 
     def report_warnings(self) -> None:
         """After a successful build: its warnings, once."""
-        text = "\n".join(self.diagnostics).strip()
+        text = self.shown_diagnostics().strip()
         if self.show_warnings and text:
             _logger().warning('build of "%s" succeeded with warnings:\n%s', self.name, text)
 
@@ -74,7 +79,28 @@ class Reporter:
         """The exception a failed build raises (called by the Rust library)."""
         from maturin_import_hook.error import BuildError
 
-        return BuildError(self.name, reason, "\n".join(self.diagnostics), name=self.name)
+        return BuildError(self.name, reason, self.shown_diagnostics(), name=self.name)
+
+    def shown_diagnostics(self) -> str:
+        """The diagnostics, or when they are long, their first lines and where all of them are
+        (written to the build's output log now)."""
+        lines = self.diagnostics
+        if len(lines) <= DIAGNOSTIC_LINES_SHOWN:
+            return "\n".join(lines)
+        counts = ", ".join(
+            f"{sum(line.lstrip().startswith(kind + ':') for line in lines)} {kind}s"
+            for kind in ("error", "warning")
+        )
+        rest = f"... {len(lines) - DIAGNOSTIC_LINES_SHOWN} more lines ({counts} in all)"
+        try:
+            if self.output_log is None:
+                raise OSError("no build started")
+            with open(self.output_log, "w", encoding="utf-8", errors="replace") as log:
+                log.write("\n".join(lines) + "\n")
+            rest += f": all of them are in {self.output_log}"
+        except OSError as error:
+            rest += f" (not kept: {error})"
+        return "\n".join([*lines[:DIAGNOSTIC_LINES_SHOWN], rest])
 
     def lock_timed_out(self, message: str) -> ImportHookError:
         """The exception of a wait for another build that took too long (called by the Rust

@@ -48,8 +48,8 @@ class _Reporter(_pipeline.Reporter):
         super().__init__(name, show_warnings)
         self.rs_file = rs_file
 
-    def building(self, project: str, reason: str, full: bool) -> None:
-        super().building(project, reason, full)
+    def building(self, project: str, reason: str, full: bool, output_log: str) -> None:
+        super().building(project, reason, full, output_log)
         if full:
             logger.debug('creating project for "%s" and compiling', self.rs_file)
 
