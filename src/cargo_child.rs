@@ -176,6 +176,7 @@ pub fn exec_if_asked() {
     {
         use std::os::unix::process::CommandExt;
         if let Some(parent) = parent {
+            command.env(maturin_hook_core::interrupt::MARK_ENV, parent.to_string());
             if !die_with(parent) {
                 eprintln!(
                     "💥 maturin (acting as cargo for a build of process {parent}): that process \

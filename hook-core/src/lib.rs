@@ -34,6 +34,7 @@ pub mod cache_location;
 pub mod decision;
 pub mod dist_info;
 pub mod fingerprint;
+pub mod interrupt;
 pub mod lock;
 pub mod outcome;
 pub mod pipeline;

@@ -40,21 +40,19 @@ impl ProjectLock {
             return Ok(ProjectLock { _file: file });
         }
         on_wait(&path);
-        let Some(timeout) = timeout else {
-            file.lock_exclusive()
-                .with_context(|| format!("cannot lock {}", path.display()))?;
-            return Ok(ProjectLock { _file: file });
-        };
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        while deadline.is_none_or(|deadline| Instant::now() < deadline) {
             std::thread::sleep(Duration::from_millis(20));
+            if crate::interrupt::requested() {
+                return Err(crate::interrupt::Interrupted.into());
+            }
             if try_lock(&file, &path)? {
                 return Ok(ProjectLock { _file: file });
             }
         }
         Err(LockTimeout {
             path,
-            seconds: timeout.as_secs_f64(),
+            seconds: timeout.unwrap_or_default().as_secs_f64(),
         }
         .into())
     }

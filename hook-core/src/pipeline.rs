@@ -195,6 +195,8 @@ pub fn replay_and_record(
         output_log: &state_dir.join(report::OUTPUT_LOG),
     });
     let started = std::time::Instant::now();
+    // a killed importer's rustc would still be writing into the target directory
+    crate::interrupt::kill_orphans();
     let plan = record
         .replay
         .clone()

@@ -4,6 +4,7 @@
 //! hook's exception. Both modules compile this code, so neither defines a Python type of its
 //! own: the types live in the Python package.
 
+use crate::interrupt::Interrupted;
 use crate::lock::LockTimeout;
 use crate::outcome::Outcome;
 use crate::report::{BuildKind, BuildStart, OutputLine, Reporter};
@@ -11,6 +12,22 @@ use crate::settings::{HookSettings, Value};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::Path;
+use std::sync::Mutex;
+
+/// The exception of the signal handler that interrupted a build (see [`python_interrupted`]).
+static INTERRUPTION: Mutex<Option<PyErr>> = Mutex::new(None);
+
+/// Whether a signal handler of the program raised (Ctrl-C: `KeyboardInterrupt`): for
+/// [`crate::interrupt::run_interruptibly`]. Python runs its handlers on the main thread only.
+pub fn python_interrupted() -> bool {
+    Python::attach(|py| match py.check_signals() {
+        Ok(()) => false,
+        Err(error) => {
+            *INTERRUPTION.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+            true
+        }
+    })
+}
 
 /// Calls the methods of a Python reporter object (see `maturin_import_hook._pipeline.Reporter`):
 /// `waiting_for_lock(path)`, `building(project, reason, is_full)`, `step(message)`,
@@ -32,7 +49,17 @@ impl PyReporter {
     /// A failure of the pipeline, as the exception the import hook raises: the reporter's
     /// `lock_timed_out(message)` for the project lock, else its `build_failed(reason)` (a
     /// `BuildError` with the diagnostics the reporter kept).
+    /// An interrupted build raises what the signal handler raised.
     pub fn error(&self, py: Python<'_>, error: anyhow::Error) -> PyErr {
+        if error.downcast_ref::<Interrupted>().is_some() {
+            let raised = INTERRUPTION
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            return raised.unwrap_or_else(|| {
+                pyo3::exceptions::PyKeyboardInterrupt::new_err(error.to_string())
+            });
+        }
         let (method, message) = match error.downcast_ref::<LockTimeout>() {
             Some(timeout) => ("lock_timed_out", timeout.to_string()),
             None => ("build_failed", format!("{error:#}")),

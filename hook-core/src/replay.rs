@@ -190,6 +190,7 @@ fn run_cargo(step: &CargoStep, reporter: &dyn Reporter) -> Result<Vec<(PathBuf, 
         Stdio::inherit()
     });
     die_with_parent(&mut command);
+    crate::interrupt::mark(&mut command);
     tracing::debug!("running {command:?}");
     let mut child = command.spawn().map_err(|error| {
         if error.kind() == std::io::ErrorKind::NotFound {

@@ -7,8 +7,9 @@ mod build_output;
 
 use maturin_hook::develop::{develop, develop_request};
 use maturin_hook::environment::Environment;
+use maturin_hook::hook_core::interrupt;
 use maturin_hook::hook_core::pipeline::Options;
-use maturin_hook::hook_core::python::{outcome_to_python, PyReporter};
+use maturin_hook::hook_core::python::{outcome_to_python, python_interrupted, PyReporter};
 use maturin_hook::hook_core::report::{BuildKind, BuildStart, OutputLine, OutputSorter, Reporter};
 use maturin_hook::hook_core::request::BuildRequest;
 use maturin_hook::import_hook_cli::{run_for, ImportHookCli, StderrWarnings};
@@ -132,9 +133,11 @@ fn in_process<T: Send>(
     build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
     let result = py.detach(|| {
-        let result = build(reporter);
-        reporter.finish();
-        result
+        interrupt::run_interruptibly(python_interrupted, || {
+            let result = build(reporter);
+            reporter.finish();
+            result
+        })
     });
     result.map_err(|error| reporter.inner.error(py, error))
 }

@@ -77,6 +77,8 @@ pub fn run(
         cargo_log: cargo_log.as_deref(),
         output_log: &context.state_dir.join(report::OUTPUT_LOG),
     });
+    // a killed importer's rustc would still be writing into the target directory
+    maturin_hook_core::interrupt::kill_orphans();
     if let Some(prepare) = request.prepare.take() {
         // before the build starts: what it writes is input, not a change during the build
         prepare(&mut request.options)?;

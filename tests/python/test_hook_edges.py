@@ -419,6 +419,58 @@ def test_a_killed_importers_cargo_dies_with_it(
         time.sleep(0.1)
     assert cargo_processes_under(source) == [], "cargo outlived the importer that started it"
     assert list(temp.iterdir()) == [], "the killed build left files in the temp dir"
+    # what cargo ran (the sleeping build script) is killed by the next build
+    replace_in(source / "build.rs", "std::thread::sleep(std::time::Duration::from_secs(30));", "")
+    rebuilt = python(hook_venv, "import pyo3_mixed")
+    assert not build_script_running_in(source), rebuilt.describe()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="POSIX signals and /proc")
+@pytest.mark.parametrize("to", ["process", "process group"])
+def test_ctrl_c_during_an_imports_build_raises_keyboard_interrupt(
+    to: str, copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    """SIGINT to the process (Jupyter's "interrupt kernel") or to its process group (a
+    terminal's Ctrl-C) while an import builds: KeyboardInterrupt at once, not a BuildError
+    after the build, no process of the build left, the lock released."""
+    source = copy_fixture("pyo3-mixed")
+    hooked(hook_venv, source)
+    replace_in(
+        source / "build.rs",
+        "fn main() {",
+        "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(60));",
+    )
+    code = (
+        "import time\nstarted = time.monotonic()\n"
+        "try:\n    import pyo3_mixed\n"
+        "except KeyboardInterrupt:\n    print('KeyboardInterrupt after', time.monotonic() - started)\n"
+    )
+    process = subprocess.Popen(
+        [hook_venv.python, "-c", code],
+        env=hook_venv.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not build_script_running_in(source) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert build_script_running_in(source), "the build script never ran"
+    interrupted = time.monotonic()
+    if to == "process":
+        process.send_signal(signal.SIGINT)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - interrupted < 10, stderr
+    assert stdout.startswith("KeyboardInterrupt after"), (stdout, stderr)
+    assert "BuildError" not in stderr and "Failed to build" not in stderr, stderr
+    assert not build_script_running_in(source) and cargo_processes_under(source) == []
+    # the lock is free: the next import builds at once
+    replace_in(source / "build.rs", "std::thread::sleep(std::time::Duration::from_secs(60));", "")
+    result = python(hook_venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
+    assert result.stdout.strip() == "22", result.describe()
 
 
 # --- messages

@@ -5,11 +5,12 @@
 //! A request is the JSON of a `maturin_hook_core::request::BuildRequest`; the environment
 //! is the importing interpreter's `sys.prefix`.
 
+use maturin_hook_core::interrupt;
 use maturin_hook_core::outcome::Action;
 use maturin_hook_core::pipeline::{self, Options};
 use maturin_hook_core::project_discovery;
 use maturin_hook_core::python::{
-    outcome_to_python, settings_from_python, settings_to_python, PyReporter,
+    outcome_to_python, python_interrupted, settings_from_python, settings_to_python, PyReporter,
 };
 use maturin_hook_core::record::extension_module;
 use maturin_hook_core::request::BuildRequest;
@@ -105,7 +106,11 @@ fn run(
     };
     let reporter = PyReporter(reporter);
     let outcome = py
-        .detach(|| pipeline::run(&request, &environment, options, &reporter))
+        .detach(|| {
+            interrupt::run_interruptibly(python_interrupted, || {
+                pipeline::run(&request, &environment, options, &reporter)
+            })
+        })
         .map_err(|error| reporter.error(py, error))?;
     let extension = match &request {
         BuildRequest::RsFile { module, .. } => extension_module(&outcome.outputs, module),

@@ -1,0 +1,169 @@
+//! Ctrl-C during a build, and the processes a build leaves behind.
+//!
+//! A build runs on a thread of its own while the thread that asked for it watches for an
+//! interrupt (for Python: a pending `SIGINT`, which Jupyter's "interrupt kernel" sends to the
+//! process alone and a terminal to its whole process group). On an interrupt, every process of
+//! this process's builds is killed, the build fails at once, its locks are released as it
+//! unwinds, and the caller raises the interrupt (`KeyboardInterrupt`), not a build error.
+//!
+//! The processes of a build are recognised by [`MARK_ENV`] in their environment, which every
+//! cargo the hook starts gets and which cargo passes on to everything it runs (rustc, build
+//! scripts, linkers). So the processes of a build whose process is gone (a `SIGKILL`ed
+//! importer: cargo dies with it, but its rustc would be re-parented and keep writing into the
+//! target directory) are found and killed by the next build.
+
+use anyhow::Result;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// `MATURIN_HOOK_BUILD_OF=<pid>`: the process whose build this process belongs to.
+pub const MARK_ENV: &str = "MATURIN_HOOK_BUILD_OF";
+
+/// How often a running build looks for an interrupt.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Set while an interrupted build unwinds: waits (for another process's lock) give up.
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The build was interrupted (Ctrl-C).
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the build was interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Marks `command` (a cargo) and everything it starts as a build of this process.
+pub fn mark(command: &mut Command) {
+    command.env(MARK_ENV, std::process::id().to_string());
+}
+
+/// Whether the running builds of this process are being interrupted.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::Relaxed)
+}
+
+/// Runs `work` on another thread, asking `interrupted` every [`POLL`] until it is done; when
+/// `interrupted` says so, kills the build's processes and returns [`Interrupted`] once `work`
+/// has unwound.
+pub fn run_interruptibly<T: Send>(
+    interrupted: impl Fn() -> bool,
+    work: impl FnOnce() -> Result<T> + Send,
+) -> Result<T> {
+    std::thread::scope(|scope| {
+        let (done, finished) = mpsc::channel();
+        let build = scope.spawn(move || {
+            let result = work();
+            let _ = done.send(());
+            result
+        });
+        loop {
+            match finished.recv_timeout(POLL) {
+                Err(mpsc::RecvTimeoutError::Timeout) if interrupted() => {
+                    REQUESTED.store(true, Ordering::Relaxed);
+                    kill_marked(|owner| owner == std::process::id());
+                    let _ = build.join();
+                    REQUESTED.store(false, Ordering::Relaxed);
+                    return Err(Interrupted.into());
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                _ => {
+                    return build
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                }
+            }
+        }
+    })
+}
+
+/// Kills what is left of builds whose process is gone.
+pub fn kill_orphans() {
+    kill_marked(|owner| !process_exists(owner));
+}
+
+#[cfg(target_os = "linux")]
+fn kill_marked(whose: impl Fn(u32) -> bool) {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let us = std::process::id();
+    for entry in processes.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == us {
+            continue;
+        }
+        // another user's processes cannot be read, nor killed
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let owner = environ.split(|byte| *byte == 0).find_map(|variable| {
+            let value = variable
+                .strip_prefix(MARK_ENV.as_bytes())?
+                .strip_prefix(b"=")?;
+            std::str::from_utf8(value).ok()?.parse::<u32>().ok()
+        });
+        if owner.is_some_and(&whose) {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kill_marked(_whose: impl Fn(u32) -> bool) {}
+
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    rustix::process::Pid::from_raw(pid as i32)
+        .is_none_or(|pid| rustix::process::test_kill_process(pid).is_ok())
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_interrupt_kills_the_builds_processes_and_ends_the_build() {
+        let started = std::time::Instant::now();
+        let asked = std::sync::atomic::AtomicU32::new(0);
+        let result: Result<()> = run_interruptibly(
+            || asked.fetch_add(1, Ordering::Relaxed) >= 2,
+            || {
+                let mut sleep = Command::new("sleep");
+                sleep.arg("60");
+                mark(&mut sleep);
+                let status = sleep.status()?;
+                anyhow::bail!("sleep ended: {status}")
+            },
+        );
+        assert!(result.unwrap_err().downcast_ref::<Interrupted>().is_some());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!requested());
+    }
+
+    #[test]
+    fn a_build_that_ends_is_not_interrupted() {
+        let result = run_interruptibly(|| false, || Ok(7));
+        assert_eq!(result.unwrap(), 7);
+    }
+}
