@@ -41,6 +41,25 @@ const LOCATIONS: &[&str] = &[
     "MATURIN_PEP517_METADATA_DIR",
 ];
 
+/// Variables set to the value cargo and rustup use when they are unset: what a build sees is
+/// the same, so setting one is no change.
+fn is_default(name: &str, value: &str) -> bool {
+    let default_dir = match name {
+        "CARGO_HOME" => ".cargo",
+        "RUSTUP_HOME" => ".rustup",
+        _ => return false,
+    };
+    let Some(home) = dirs::home_dir() else {
+        return false;
+    };
+    let default = home.join(default_dir);
+    let value = std::path::Path::new(value);
+    value == default
+        || value
+            .canonicalize()
+            .is_ok_and(|value| default.canonicalize().is_ok_and(|default| value == default))
+}
+
 /// Parts of names whose values are not written into the build record (the record is a file
 /// in the environment): only a hash of them is kept.
 const SECRET_WORDS: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "KEY"];
@@ -62,10 +81,11 @@ impl BuildEnvironment {
 
     fn from_vars(vars: impl Iterator<Item = (String, String)>) -> BuildEnvironment {
         BuildEnvironment(
-            vars.filter(|(name, _)| {
+            vars.filter(|(name, value)| {
                 PREFIXES.iter().any(|prefix| name.starts_with(prefix))
                     && !IGNORED.contains(&name.as_str())
                     && !HOOK_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+                    && !is_default(name, value)
             })
             .map(|(name, value)| {
                 let secret = SECRET_WORDS.iter().any(|word| name.contains(word));
@@ -132,6 +152,15 @@ mod tests {
             vars.iter()
                 .map(|(name, value)| (name.to_string(), value.to_string())),
         )
+    }
+
+    #[test]
+    fn a_variable_set_to_its_default_is_no_change() {
+        let home = dirs::home_dir().unwrap();
+        let default = home.join(".cargo").to_string_lossy().into_owned();
+        let elsewhere = home.join("other-cargo").to_string_lossy().into_owned();
+        assert_eq!(environment(&[("CARGO_HOME", &default)]), environment(&[]));
+        assert_ne!(environment(&[("CARGO_HOME", &elsewhere)]), environment(&[]));
     }
 
     #[test]

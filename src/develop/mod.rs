@@ -181,6 +181,13 @@ pub fn develop(
     ));
     let project_dir =
         cache_location::project_dir(request.options.cargo_options.manifest_path.as_deref())?;
+    if project_dir.as_os_str().as_encoded_bytes().contains(&b'\n') {
+        bail!(
+            "the project's path {project_dir:?} contains a line break: cargo's dep-info files, \
+             which say what a build read, cannot name files there, so later edits would go \
+             unseen. Rename or move the project to a path without one."
+        );
+    }
     let state_dir = match &request.state_dir {
         Some(dir) => dir.clone(),
         None => cache_location::develop_state_dir(cache.root(), &project_dir),

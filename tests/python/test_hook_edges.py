@@ -104,6 +104,20 @@ def test_a_mixed_project_at_an_odd_path_keeps_start_up_working_under_the_c_local
     assert result.stdout.split()[0] == "22" and result.stderr == "", result.describe()
 
 
+def test_a_project_path_with_a_line_break_is_refused_with_the_reason(
+    copy_fixture: CopyFixture, hook_venv: Venv, tmp_path: Path
+) -> None:
+    """cargo's dep-info cannot name such files: the hook would never see an edit."""
+    source = copy_fixture("pyo3-pure")
+    odd = tmp_path / "two\nlines" / "pyo3-pure"
+    odd.parent.mkdir()
+    shutil.move(str(source), odd)
+    result = hook_venv.maturin("develop", "--with-hook", "-m", odd / "Cargo.toml", check=False)
+    assert result.returncode != 0
+    assert "contains a line break" in result.stderr and "Rename or move the project" in result.stderr
+    assert list(hook_venv.site_packages.glob("maturin_hook-*.pth")) == []
+
+
 def test_rebuild_under_the_c_locale_at_an_odd_path(odd_project: Path, hook_venv: Venv) -> None:
     hooked(hook_venv, odd_project)
     replace_in(odd_project / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 15;")
@@ -188,6 +202,16 @@ def test_a_source_dated_in_the_future_is_built_once(copy_fixture: CopyFixture, h
     for _ in range(2):
         again = python(hook_venv, GET_PURE)
         assert again.stdout.strip() == "12" and again.stderr == "", again.describe()
+
+
+def test_a_variable_set_to_the_value_cargo_uses_anyway_is_no_change(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    source = copy_fixture("pyo3-pure")
+    hooked(hook_venv, source)
+    default_home = str(Path.home() / ".cargo")
+    result = python(hook_venv, GET_PURE, env=hook_venv.env(CARGO_HOME=default_home))
+    assert result.stdout.strip() == "11" and result.stderr == "", result.describe()
 
 
 # --- inputs that appear
