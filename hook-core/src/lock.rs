@@ -77,9 +77,8 @@ impl std::fmt::Display for LockTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Acquiring lock \"{}\" timed out after {} seconds. If the project is still compiling \
-             and needs more time you can increase the timeout using the lock_timeout_seconds \
-             argument to import_hook.install() (or set to None to wait indefinitely)",
+            "Acquiring lock \"{}\" timed out after {} seconds: another build of this project \
+             held it all that time.",
             self.path.display(),
             self.seconds
         )

@@ -166,7 +166,11 @@ fn project_status(
                 .to_path_buf(),
         ),
         BuildRequest::RsFile { args, rs_file, .. } => (
-            "install(): .rs file importer",
+            if is_notebook_cell(rs_file) {
+                "notebook: %%rust cell"
+            } else {
+                "install(): .rs file importer"
+            },
             args.clone(),
             rs_file.clone(),
         ),
@@ -184,6 +188,14 @@ fn project_status(
         next_import: next_import(request, &environment.root),
         state_dir: id.state_dir,
     })
+}
+
+/// Whether `rs_file` is the source of a notebook's `%%rust` cell, which the IPython extension
+/// writes under `<IPython cache>/maturin_import_hook/rust_cells/` (`_ipython._write_cell`).
+fn is_notebook_cell(rs_file: &Path) -> bool {
+    rs_file
+        .ancestors()
+        .any(|dir| dir.ends_with("maturin_import_hook/rust_cells"))
 }
 
 /// What the pipeline would do for `request` now, without building, locking or writing: the

@@ -563,3 +563,28 @@ def test_thousands_of_warnings_show_their_start_and_where_all_of_them_are(
     assert len(shown) == 1 and "3000 warnings in all" in shown[0], result.describe()
     log = Path(shown[0].rsplit("all of them are in ", 1)[1])
     assert "noisy line 2999" in log.read_text()
+
+
+def test_the_wait_for_another_build_is_bounded_by_the_environment_variable_it_names(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    import fcntl
+
+    source = copy_fixture("pyo3-pure")
+    hooked(hook_venv, source)
+    status = json.loads(
+        run([MATURIN, "import-hook", "status", "--format", "json"], env=hook_venv.env()).stdout
+    )
+    (state_dir,) = [project["state_dir"] for project in status]
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 21;")
+    with open(Path(state_dir) / "lock", "a") as lock:  # another build holds the project's lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code = (
+            "from maturin_import_hook.error import ImportHookError\n"
+            "try:\n    import pyo3_pure\nexcept ImportHookError as error:\n    print(error)\n"
+        )
+        result = python(hook_venv, code, env=hook_venv.env(MATURIN_IMPORT_HOOK_LOCK_TIMEOUT="1"))
+    assert result.seconds < 30, result.describe()
+    assert "timed out after 1 seconds" in result.stdout, result.describe()
+    assert "MATURIN_IMPORT_HOOK_LOCK_TIMEOUT" in result.stdout
+    assert python(hook_venv, GET_PURE).stdout.strip() == "21"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support import (
     FIXTURES_DIR,
+    MATURIN,
     NOTEBOOK,
     Venv,
     copy_project,
@@ -192,6 +193,10 @@ def test_rust_cell_magic_builds_rebuilds_and_rebinds(kernel_venv: Venv, tmp_path
     print("%%rust build times:", seconds)
     # the cell's source is kept in IPython's cache, where the compiler's errors point
     assert "/maturin_import_hook/rust_cells/" in cells[6].error and "my_cell.rs:5:5" in cells[6].error
+    # `status` names them as the notebook's cells
+    shown = run([MATURIN, "import-hook", "status", "--format", "json"], env=kernel_venv.env()).stdout
+    fronts = {Path(p["source"]).name: p["front_end"] for p in json.loads(shown)}
+    assert fronts.get("my_cell.rs") == "notebook: %%rust cell", fronts
 
 
 RS_MODULE = """use pyo3::prelude::*;

@@ -223,7 +223,8 @@ def _identity(path: str | None) -> tuple[int, int] | None:
 def _write_cell(name: str, source: str) -> Any:
     """The cell's source as `<name>.rs` in a directory of this working directory's cells (so
     notebooks in different directories do not rebuild each other's modules); written only when
-    it changed, so that an unchanged cell is fresh."""
+    it changed, so that an unchanged cell is fresh. (`maturin import-hook status` names the
+    files under `maturin_import_hook/rust_cells/` as notebook cells.)"""
     from pathlib import Path
 
     from IPython.paths import get_ipython_cache_dir

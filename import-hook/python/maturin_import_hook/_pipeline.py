@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from maturin_import_hook.error import BuildError, ImportHookError
 
 LOGGER_NAME = "maturin_import_hook"
+LOCK_TIMEOUT_ENV = "MATURIN_IMPORT_HOOK_LOCK_TIMEOUT"
+"""Seconds an import waits for another process's build of the same project (`none`: no
+limit); when set, it is the timeout of every front end, `install()`'s argument included."""
 DIAGNOSTIC_LINES_SHOWN = 200
 
 
@@ -107,7 +110,12 @@ class Reporter:
         library)."""
         from maturin_import_hook.error import ImportHookError
 
-        return ImportHookError(message, name=self.name)
+        hint = (
+            f" If it is still compiling and needs more time, set {LOCK_TIMEOUT_ENV} to more "
+            "seconds (`none`: wait as long as it takes), or, with maturin_import_hook.install(), "
+            "pass lock_timeout_seconds (None: no limit)."
+        )
+        return ImportHookError(message + hint, name=self.name)
 
 
 def _colour_wanted() -> bool:
@@ -144,6 +152,7 @@ def bring_up_to_date(
 
     if reporter is None:
         reporter = Reporter(name, show_warnings)
+    lock_timeout_seconds = lock_timeout(lock_timeout_seconds)
     outcome = _fast.run(request, sys.prefix, reporter, lock_timeout_seconds, force)
     if outcome.action is Action.FULL_BUILD_NEEDED:
         from maturin_import_hook import _native
@@ -155,6 +164,26 @@ def bring_up_to_date(
     if outcome.built:
         reporter.report_warnings()
     return outcome
+
+
+def lock_timeout(given: float | None) -> float | None:
+    """The timeout of a wait for another build: `LOCK_TIMEOUT_ENV` when it is set (a warning
+    when it is not a number), else `given`."""
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return given
+    if value.lower() == "none":
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        _logger().warning(
+            "%s=%r is not a number of seconds nor `none`: waiting %s",
+            LOCK_TIMEOUT_ENV,
+            value,
+            "without a limit" if given is None else f"{given:g} s",
+        )
+        return given
 
 
 def log_outcome(
