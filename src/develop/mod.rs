@@ -283,6 +283,9 @@ pub fn develop(
             reporter,
         )?,
         Decision::Full { reason, changes } => {
+            if let Reason::Untrusted(untrusted) = &reason {
+                reporter.warning(&untrusted.to_string());
+            }
             let shelf = options::store_shelf(&options::Shelved {
                 options: &request.options,
                 release_by_default: request.release_by_default,
