@@ -22,8 +22,9 @@ impl std::fmt::Display for Untrusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} is not trusted ({}): ignoring it. If you did not make it, remove it; otherwise \
-             make it yours and writable only by you (chown, chmod go-w)",
+            "{} is not trusted ({}): ignoring it. If you did not make it, remove it or build \
+             in a directory only you can write (MATURIN_BUILD_DIR); if you did, make it yours \
+             and writable only by you (chown, chmod go-w)",
             self.path.display(),
             self.problem
         )
