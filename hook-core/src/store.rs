@@ -244,6 +244,15 @@ impl Store {
         self.layout().join("shelves").join(shelf)
     }
 
+    /// The first directory of `shelf` that is not trusted (see [`crate::trust`]), when there is
+    /// one: [`Store::find`] skips what it holds, and the user should hear why.
+    pub fn untrusted(&self, shelf: &str) -> Option<trust::Untrusted> {
+        let shelf_dir = self.shelf_dir(shelf);
+        ["inputs", "entries"]
+            .iter()
+            .find_map(|dir| trust::check(&shelf_dir.join(dir)).err())
+    }
+
     /// The entry of `shelf` whose inputs, relative to `root`, all have their stored content,
     /// when there is one (the first found).
     pub fn find(&self, shelf: &str, project_dir: &Path) -> Option<Found> {
@@ -866,6 +875,20 @@ mod tests {
         assert_eq!(parse_size("5 GiB"), Some(5 << 30));
         assert_eq!(parse_size("2g"), Some(2 << 30));
         assert_eq!(parse_size("lots"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shelf_others_can_write_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("store"), DEFAULT_SIZE);
+        let inputs = store.shelf_dir("s").join("inputs");
+        assert_eq!(store.untrusted("s"), None, "nothing there yet");
+        create_private_dir(&inputs).unwrap();
+        assert_eq!(store.untrusted("s"), None);
+        fs::set_permissions(&inputs, fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(store.untrusted("s").unwrap().path, inputs);
     }
 
     #[test]

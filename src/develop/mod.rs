@@ -374,6 +374,7 @@ fn stored_install(
         let install = found.entry.install.clone()?;
         Some((found, install))
     };
+    pipeline::warn_if_untrusted(Some(local_store), Some(shelf), reporter);
     if let Some(found) = local_store.find(shelf, project_dir).and_then(installable) {
         return Some(found);
     }
