@@ -52,14 +52,14 @@ pub fn is_trusted(path: &Path) -> bool {
 #[cfg(unix)]
 fn check_one(path: &Path) -> Result<(), Untrusted> {
     use std::os::unix::fs::MetadataExt;
-    // not followed: a link in a private directory was put there by its owner
-    let Ok(meta) = fs::symlink_metadata(path) else {
+    // what a link points to is what would be read
+    let Ok(meta) = fs::metadata(path) else {
         return Ok(());
     };
     let uid = rustix::process::geteuid().as_raw();
     let problem = if meta.uid() != uid {
         format!("it is owned by uid {}, not by you (uid {uid})", meta.uid())
-    } else if meta.mode() & 0o022 != 0 && !meta.file_type().is_symlink() {
+    } else if meta.mode() & 0o022 != 0 {
         format!("its mode {:o} lets others write it", meta.mode() & 0o7777)
     } else {
         return Ok(());
