@@ -9,6 +9,7 @@
 use crate::fingerprint::{sha256_file, sha256_hex, InputRecord};
 use crate::record::BuildRecord;
 use crate::request::KnownRequest;
+use crate::trust::{self, Untrusted};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -36,8 +37,19 @@ impl EditableBuild {
 /// The record of the editable build recorded at `path`, taken over for `environment` and
 /// `request`. `None` when there is no such build, when it is the one `adopted_from` names
 /// (taken over already), or when `environment` does not have the files it made installed
-/// (another install replaced them).
+/// (another install replaced them). An error when the record may have been written by someone
+/// else (see [`crate::trust`]).
 pub fn adopt(
+    path: &Path,
+    environment: &Path,
+    request: &KnownRequest,
+    adopted_from: Option<&str>,
+) -> Result<Option<BuildRecord>, Untrusted> {
+    trust::check(path)?;
+    Ok(adopt_trusted(path, environment, request, adopted_from))
+}
+
+fn adopt_trusted(
     path: &Path,
     environment: &Path,
     request: &KnownRequest,

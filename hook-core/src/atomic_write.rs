@@ -71,13 +71,14 @@ pub fn stage_copy(from: &Path, to: &Path) -> io::Result<Staged> {
 }
 
 /// Writes `content` to `path` unless it already holds exactly that: regenerating an unchanged
-/// file changes no stamp. Creates the directory. Returns whether it wrote.
+/// file changes no stamp. Creates the directory, private to the user (the files written so are
+/// the hook's own). Returns whether it wrote.
 pub fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<bool> {
     if fs::read(path).is_ok_and(|existing| existing == content) {
         return Ok(false);
     }
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        crate::trust::create_private_dir(dir)?;
     }
     write(path, content, Options::default())?;
     Ok(true)

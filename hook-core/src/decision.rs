@@ -12,6 +12,7 @@ use crate::fingerprint::Change;
 use crate::record::{BuildRecord, Checking, Loaded, Scope, Verdict};
 use crate::request::{BuildRequest, KnownRequest};
 use crate::store::{Found, Store};
+use crate::trust::Untrusted;
 use std::path::{Path, PathBuf};
 
 /// What the pipeline does next.
@@ -63,6 +64,9 @@ pub enum Reason {
         path: PathBuf,
         problem: String,
     },
+    /// The record (or the editable build's record that would have been taken over) may have
+    /// been written by someone else: the build goes on without it.
+    Untrusted(Untrusted),
     /// The record is of a build into another environment, of which this one is a copy.
     CopiedEnvironment {
         environment: PathBuf,
@@ -98,6 +102,12 @@ impl std::fmt::Display for Reason {
                 "this environment ({}) is a copy or a move of {}, where it was last built",
                 environment.display(),
                 original.display()
+            ),
+            Reason::Untrusted(untrusted) => write!(
+                f,
+                "{} is not trusted ({})",
+                untrusted.path.display(),
+                untrusted.problem
             ),
             Reason::Forced => write!(f, "a rebuild was forced"),
             Reason::SkipInstall => write!(f, "--skip-install always builds"),
@@ -225,6 +235,7 @@ fn decide_without_store(situation: Situation<'_>) -> Decision {
         }
         Loaded::Nothing => full(Reason::FirstBuild),
         Loaded::Unreadable { path, problem } => full(Reason::UnreadableRecord { path, problem }),
+        Loaded::Untrusted(untrusted) => full(Reason::Untrusted(untrusted)),
         Loaded::OtherEnvironment(original) => full(Reason::CopiedEnvironment {
             environment: environment.to_path_buf(),
             original,
@@ -240,9 +251,19 @@ fn decide_without_store(situation: Situation<'_>) -> Decision {
     }) else {
         return from_record;
     };
-    let Some(mut adopted) = adopt::adopt(adopt_from, environment, known, adopted_from.as_deref())
-    else {
-        return from_record;
+    let mut adopted = match adopt::adopt(adopt_from, environment, known, adopted_from.as_deref()) {
+        Ok(Some(adopted)) => adopted,
+        Ok(None) => return from_record,
+        // said only when it costs a full develop
+        Err(untrusted) => {
+            return match from_record {
+                Decision::Full { changes, .. } => Decision::Full {
+                    reason: Reason::Untrusted(untrusted),
+                    changes,
+                },
+                replay => replay,
+            }
+        }
     };
     let verdict = adopted.check(checking);
     let holds = holds(&adopted);

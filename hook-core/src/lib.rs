@@ -20,6 +20,7 @@
 //! - [`cache_location`]: where the build cache is;
 //! - [`dist_info`], [`project_discovery`]: which local projects an import could mean;
 //! - [`atomic_write`]: the one way a file is replaced;
+//! - [`trust`]: which files the hook believes, and its private directories;
 //! - [`settings`]: the import hook's maturin settings, their grammar and spelling, in one table;
 //! - [`python_literal`]: Python string literals, written and read back;
 //! - `python` (feature `python`): what the runtime's two pyo3 modules share.
@@ -48,6 +49,7 @@ pub mod report;
 pub mod request;
 pub mod settings;
 pub mod store;
+pub mod trust;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -60,12 +62,17 @@ pub fn short_hash(bytes: &[u8]) -> String {
     hash
 }
 
-/// Writes `value` as JSON to `path` (see [`atomic_write`]), creating its directory.
+/// Writes `value` as JSON to `path` (see [`atomic_write`]), private to the user, creating its
+/// directory.
 pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().context("cache file without a directory")?;
-    std::fs::create_dir_all(dir)
+    trust::create_private_dir(dir)
         .with_context(|| format!("cannot create the build cache directory {}", dir.display()))?;
     let json = serde_json::to_vec(value)?;
-    atomic_write::write(path, &json, atomic_write::Options::default())
+    let options = atomic_write::Options {
+        permissions: trust::PRIVATE_FILE,
+        sync: false,
+    };
+    atomic_write::write(path, &json, options)
         .with_context(|| format!("cannot write {}", path.display()))
 }

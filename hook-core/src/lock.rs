@@ -12,7 +12,10 @@ pub const LOCK_FILE: &str = "lock";
 
 /// Held until dropped.
 pub struct ProjectLock {
-    _file: File,
+    /// `None`: the state directory is not trusted (see [`crate::trust`]), and neither is a lock
+    /// file in it: someone else could hold it forever, or make it a link to a file of ours.
+    /// The record read from there is not trusted either, and that check says so.
+    _file: Option<File>,
 }
 
 impl ProjectLock {
@@ -23,13 +26,16 @@ impl ProjectLock {
         timeout: Option<Duration>,
         on_wait: impl FnOnce(&Path),
     ) -> Result<ProjectLock> {
-        std::fs::create_dir_all(state_dir).with_context(|| {
+        crate::trust::create_private_dir(state_dir).with_context(|| {
             format!(
                 "cannot create the build cache directory {}",
                 state_dir.display()
             )
         })?;
         let path = state_dir.join(LOCK_FILE);
+        if !crate::trust::is_trusted(&path) {
+            return Ok(ProjectLock { _file: None });
+        }
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -37,7 +43,7 @@ impl ProjectLock {
             .open(&path)
             .with_context(|| format!("cannot open the lock file {}", path.display()))?;
         if try_lock(&file, &path)? {
-            return Ok(ProjectLock { _file: file });
+            return Ok(ProjectLock { _file: Some(file) });
         }
         on_wait(&path);
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
@@ -47,7 +53,7 @@ impl ProjectLock {
                 return Err(crate::interrupt::Interrupted.into());
             }
             if try_lock(&file, &path)? {
-                return Ok(ProjectLock { _file: file });
+                return Ok(ProjectLock { _file: Some(file) });
             }
         }
         Err(LockTimeout {

@@ -186,6 +186,7 @@ pub fn replay_and_record(
     store: Option<&Store>,
     reporter: &dyn Reporter,
 ) -> Result<Outcome> {
+    warn_if_untrusted(store, record.store_shelf.as_deref(), reporter);
     let reason = reason.to_string();
     reporter.building(&BuildStart {
         project: &record.name,
@@ -319,4 +320,14 @@ fn stage_artifacts(
         }
     }
     Ok(staged)
+}
+
+/// Says why `shelf` of the store was not looked in, when it is not trusted.
+pub fn warn_if_untrusted(store: Option<&Store>, shelf: Option<&str>, reporter: &dyn Reporter) {
+    if let Some(untrusted) = store
+        .zip(shelf)
+        .and_then(|(store, shelf)| store.untrusted(shelf))
+    {
+        reporter.warning(&untrusted.to_string());
+    }
 }

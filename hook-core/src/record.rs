@@ -8,6 +8,7 @@ use crate::fingerprint::{self, Change, ChangeKind, InputRecord};
 use crate::replay::{RebuildPlan, Replayed};
 use crate::request::KnownRequest;
 use crate::store::{Category, Found, StoredInstall};
+use crate::trust::{self, Untrusted};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -119,6 +120,9 @@ pub enum Loaded {
     },
     /// A record of a build installed into another environment (this one is a copy or a move).
     OtherEnvironment(PathBuf),
+    /// A record, or a state directory, that someone else could have written (see
+    /// [`crate::trust`]): its commands are not run.
+    Untrusted(Untrusted),
     Record(Box<BuildRecord>),
 }
 
@@ -182,6 +186,9 @@ impl BuildRecord {
     /// The record in `state_dir` of a build into `environment`.
     pub fn load(state_dir: &Path, environment: &Path) -> Loaded {
         let path = state_dir.join(RECORD_FILE);
+        if let Err(untrusted) = trust::check(&path) {
+            return Loaded::Untrusted(untrusted);
+        }
         let unreadable = |problem: String| Loaded::Unreadable {
             path: path.clone(),
             problem,
@@ -559,6 +566,34 @@ mod tests {
             BuildRecord::load(&state_dir, &environment),
             Loaded::Nothing
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_record_others_could_have_written_is_not_loaded() {
+        use std::os::unix::fs::PermissionsExt;
+        let project = Project::new(true);
+        let state_dir = project.path("state");
+        project.record.save(&state_dir).unwrap();
+        let environment = project.record.environment.clone();
+        let mode = |path: &Path, mode: u32| {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let record = state_dir.join(RECORD_FILE);
+        mode(&record, 0o666);
+        match BuildRecord::load(&state_dir, &environment) {
+            Loaded::Untrusted(untrusted) => assert_eq!(untrusted.path, record),
+            other => panic!("{other:?}"),
+        }
+        mode(&record, 0o600);
+        mode(&state_dir, 0o777);
+        fs::remove_file(&record).unwrap();
+        match BuildRecord::load(&state_dir, &environment) {
+            Loaded::Untrusted(untrusted) => assert_eq!(untrusted.path, state_dir),
+            other => {
+                panic!("a state directory others can write is no place for a record: {other:?}")
+            }
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@
 use crate::atomic_write;
 use crate::fingerprint::{sha256_file, sha256_hex, InputRecord};
 use crate::record::BuildRecord;
+use crate::trust;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -299,6 +300,15 @@ impl Store {
         self.layout().join("shelves").join(shelf)
     }
 
+    /// The first directory of `shelf` that is not trusted (see [`crate::trust`]), when there is
+    /// one: [`Store::find`] skips what it holds, and the user should hear why.
+    pub fn untrusted(&self, shelf: &str) -> Option<trust::Untrusted> {
+        let shelf_dir = self.shelf_dir(shelf);
+        ["inputs", "entries"]
+            .iter()
+            .find_map(|dir| trust::check(&shelf_dir.join(dir)).err())
+    }
+
     /// The entry of `shelf` whose inputs, relative to `root`, all have their stored content,
     /// when there is one (the first found).
     pub fn find(&self, shelf: &str, project_dir: &Path) -> Option<Found> {
@@ -307,7 +317,7 @@ impl Store {
         let mut hashes = BTreeMap::new();
         for set in sets.flatten() {
             let path = set.path();
-            if !trusted(&path) {
+            if !trust::is_trusted(&path) {
                 continue;
             }
             let Some(set) = read_json::<PathSet>(&path) else {
@@ -330,7 +340,7 @@ impl Store {
                 .collect();
             let digest = digest_of(&set.project, &inputs);
             let entry_path = shelf_dir.join("entries").join(format!("{digest}.json"));
-            if !entry_path.is_file() || !trusted(&entry_path) {
+            if !entry_path.is_file() || !trust::is_trusted(&entry_path) {
                 continue;
             }
             match read_json::<Entry>(&entry_path) {
@@ -354,12 +364,7 @@ impl Store {
     /// not is removed: the next build stores it anew).
     pub fn verified_blob(&self, sha256: &str) -> Result<PathBuf> {
         let path = self.blob_path(sha256);
-        if !trusted(&path) {
-            bail!(
-                "{} is not trusted (it must be owned by you and writable only by you)",
-                path.display()
-            );
-        }
+        trust::check(&path)?;
         let actual = sha256_file(&path)
             .with_context(|| format!("cannot read the stored file {}", path.display()))?;
         if actual != sha256 {
@@ -830,38 +835,18 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 fn write_private(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().expect("a store file is in a directory");
     create_private_dir(dir)?;
-    atomic_write::write(path, content, atomic_write::Options::default())
+    let options = atomic_write::Options {
+        permissions: trust::PRIVATE_FILE,
+        sync: false,
+    };
+    atomic_write::write(path, content, options)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Creates `dir` and its missing parents readable and writable by their owner only.
 fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
+    trust::create_private_dir(dir)
         .with_context(|| format!("cannot create the store directory {}", dir.display()))
-}
-
-/// Whether a file of the local store may be believed: it is owned by this user and nobody
-/// else can write it (nor its directory).
-fn trusted(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let uid = rustix::process::geteuid().as_raw();
-        let private = |path: &Path| {
-            fs::metadata(path).is_ok_and(|meta| meta.uid() == uid && meta.mode() & 0o022 == 0)
-        };
-        private(path) && path.parent().is_none_or(private)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        true
-    }
 }
 
 fn is_executable(metadata: &fs::Metadata) -> bool {
@@ -987,6 +972,20 @@ mod tests {
         assert_eq!(parse_size("5 GiB"), Some(5 << 30));
         assert_eq!(parse_size("2g"), Some(2 << 30));
         assert_eq!(parse_size("lots"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shelf_others_can_write_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("store"), DEFAULT_SIZE);
+        let inputs = store.shelf_dir("s").join("inputs");
+        assert_eq!(store.untrusted("s"), None, "nothing there yet");
+        create_private_dir(&inputs).unwrap();
+        assert_eq!(store.untrusted("s"), None);
+        fs::set_permissions(&inputs, fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(store.untrusted("s").unwrap().path, inputs);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn build_wheel(
             maturin_hook_core::short_hash(manifest_path.as_os_str().as_encoded_bytes())
         ));
     let record_dir = record_path.parent().expect("a file in a directory");
-    std::fs::create_dir_all(record_dir)
+    maturin_hook_core::trust::create_private_dir(record_dir)
         .with_context(|| format!("cannot create {}", record_dir.display()))?;
     let build_started_ns = fingerprint::filesystem_now(record_dir)?;
     let (wheels, commands) =

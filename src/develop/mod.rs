@@ -290,6 +290,9 @@ pub fn develop(
             reporter,
         )?,
         Decision::Full { reason, changes } => {
+            if let Reason::Untrusted(untrusted) = &reason {
+                reporter.warning(&untrusted.to_string());
+            }
             let shelf = options::store_shelf(&options::Shelved {
                 options: &request.options,
                 release_by_default: request.release_by_default,
@@ -378,6 +381,7 @@ fn stored_install(
         let install = found.entry.install.clone()?;
         Some((found, install))
     };
+    pipeline::warn_if_untrusted(Some(local_store), Some(shelf), reporter);
     if let Some(found) = local_store.find(shelf, project_dir).and_then(installable) {
         return Some(found);
     }

@@ -50,7 +50,7 @@ pub fn from_store(
         ));
     }
     let wheel_dir = context.state_dir.join("wheels");
-    std::fs::create_dir_all(&wheel_dir)
+    maturin_hook_core::trust::create_private_dir(&wheel_dir)
         .with_context(|| format!("cannot create {}", wheel_dir.display()))?;
     let wheel = wheel_dir.join(&stored.wheel.name);
     std::fs::copy(store.verified_blob(&stored.wheel.sha256)?, &wheel)

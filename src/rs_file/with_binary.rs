@@ -68,9 +68,15 @@ pub(super) fn build(
     // project elsewhere, and anew each time).
     let command = command_for(&layout.project_dir.join("Cargo.toml"));
     let record_path = layout.state_dir.join(RECORD_FILE);
-    let previous: Option<BinaryBuild> = std::fs::read(&record_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let previous: Option<BinaryBuild> = match maturin_hook_core::trust::check(&record_path) {
+        Ok(()) => std::fs::read(&record_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()),
+        Err(untrusted) => {
+            reporter.warning(&untrusted.to_string());
+            None
+        }
+    };
     let reason = match &previous {
         _ if request.force_rebuild => "a rebuild was forced",
         None => "no previous build",
