@@ -12,10 +12,12 @@
 //! importer: cargo dies with it, but its rustc would be re-parented and keep writing into the
 //! target directory) are found and killed by the next build.
 
+use crate::report::{BuildKind, BuildStart, OutputLine, Reporter};
 use anyhow::Result;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
 /// `MATURIN_HOOK_BUILD_OF=<pid>`: the process whose build this process belongs to.
@@ -49,37 +51,156 @@ pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
 
-/// Runs `work` on another thread, asking `interrupted` every [`POLL`] until it is done; when
-/// `interrupted` says so, kills the build's processes and returns [`Interrupted`] once `work`
-/// has unwound.
+/// What a build thread tells the reporter of the thread that started the build (see
+/// [`Forwarded`]).
+enum Event {
+    WaitingForLock(PathBuf),
+    Building {
+        project: String,
+        reason: String,
+        kind: BuildKind,
+        cargo_log: Option<PathBuf>,
+        output_log: PathBuf,
+    },
+    Step(String),
+    Warning(String),
+    Output {
+        line: String,
+        diagnostic: bool,
+    },
+    Done,
+}
+
+/// The reporter of a build that runs on a thread of its own: every event goes to the thread
+/// that started the build, which hands it to its reporter. That thread may hold locks the
+/// build thread must not wait for: an import runs under Python's import lock, and a reporter
+/// that imports a module (a logging handler's formatter, an exception class) from another
+/// thread would wait for it forever.
+#[derive(Clone)]
+pub struct Forwarded {
+    sender: Sender<Event>,
+    captures: bool,
+    colour: Option<bool>,
+}
+
+impl Forwarded {
+    fn send(&self, event: Event) {
+        let _ = self.sender.send(event);
+    }
+}
+
+impl Reporter for Forwarded {
+    fn waiting_for_lock(&self, lock: &Path) {
+        self.send(Event::WaitingForLock(lock.to_path_buf()));
+    }
+
+    fn building(&self, build: &BuildStart<'_>) {
+        self.send(Event::Building {
+            project: build.project.to_string(),
+            reason: build.reason.to_string(),
+            kind: build.kind,
+            cargo_log: build.cargo_log.map(Path::to_path_buf),
+            output_log: build.output_log.to_path_buf(),
+        });
+    }
+
+    fn step(&self, message: &str) {
+        self.send(Event::Step(message.to_string()));
+    }
+
+    fn warning(&self, message: &str) {
+        self.send(Event::Warning(message.to_string()));
+    }
+
+    fn captures_output(&self) -> bool {
+        self.captures
+    }
+
+    fn output(&self, line: OutputLine<'_>) {
+        let (line, diagnostic) = match line {
+            OutputLine::Progress(line) => (line, false),
+            OutputLine::Diagnostic(line) => (line, true),
+        };
+        self.send(Event::Output {
+            line: line.to_string(),
+            diagnostic,
+        });
+    }
+
+    fn colour(&self) -> Option<bool> {
+        self.colour
+    }
+}
+
+fn deliver(reporter: &dyn Reporter, event: Event) {
+    match event {
+        Event::WaitingForLock(lock) => reporter.waiting_for_lock(&lock),
+        Event::Building {
+            project,
+            reason,
+            kind,
+            cargo_log,
+            output_log,
+        } => reporter.building(&BuildStart {
+            project: &project,
+            reason: &reason,
+            kind,
+            cargo_log: cargo_log.as_deref(),
+            output_log: &output_log,
+        }),
+        Event::Step(message) => reporter.step(&message),
+        Event::Warning(message) => reporter.warning(&message),
+        Event::Output { line, diagnostic } => reporter.output(if diagnostic {
+            OutputLine::Diagnostic(&line)
+        } else {
+            OutputLine::Progress(&line)
+        }),
+        Event::Done => {}
+    }
+}
+
+/// Runs `work` on another thread, reporting to `reporter` on this one (see [`Forwarded`]) and
+/// asking `interrupted` every [`POLL`] until it is done; when `interrupted` says so, kills the
+/// build's processes and returns [`Interrupted`] once `work` has unwound.
 pub fn run_interruptibly<T: Send>(
+    reporter: &dyn Reporter,
     interrupted: impl Fn() -> bool,
-    work: impl FnOnce() -> Result<T> + Send,
+    work: impl FnOnce(&Forwarded) -> Result<T> + Send,
 ) -> Result<T> {
+    let (sender, events) = mpsc::channel();
+    let forwarded = Forwarded {
+        sender,
+        captures: reporter.captures_output(),
+        colour: reporter.colour(),
+    };
     std::thread::scope(|scope| {
-        let (done, finished) = mpsc::channel();
         let build = scope.spawn(move || {
-            let result = work();
-            let _ = done.send(());
+            let result = work(&forwarded);
+            forwarded.send(Event::Done);
             result
         });
+        let mut was_interrupted = false;
         loop {
-            match finished.recv_timeout(POLL) {
-                Err(mpsc::RecvTimeoutError::Timeout) if interrupted() => {
-                    REQUESTED.store(true, Ordering::Relaxed);
-                    kill_marked(|owner| owner == std::process::id());
-                    let _ = build.join();
-                    REQUESTED.store(false, Ordering::Relaxed);
-                    return Err(Interrupted.into());
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                _ => {
-                    return build
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            match events.recv_timeout(POLL) {
+                Ok(Event::Done) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Ok(event) => deliver(reporter, event),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if !was_interrupted && interrupted() {
+                        was_interrupted = true;
+                        REQUESTED.store(true, Ordering::Relaxed);
+                        kill_marked(|owner| owner == std::process::id());
+                    }
                 }
             }
         }
+        let result = build
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if was_interrupted {
+            REQUESTED.store(false, Ordering::Relaxed);
+            return Err(Interrupted.into());
+        }
+        result
     })
 }
 
@@ -147,8 +268,9 @@ mod tests {
         let started = std::time::Instant::now();
         let asked = std::sync::atomic::AtomicU32::new(0);
         let result: Result<()> = run_interruptibly(
+            &Quiet,
             || asked.fetch_add(1, Ordering::Relaxed) >= 2,
-            || {
+            |_| {
                 let mut sleep = Command::new("sleep");
                 sleep.arg("60");
                 mark(&mut sleep);
@@ -163,7 +285,39 @@ mod tests {
 
     #[test]
     fn a_build_that_ends_is_not_interrupted() {
-        let result = run_interruptibly(|| false, || Ok(7));
+        let result = run_interruptibly(&Quiet, || false, |_| Ok(7));
         assert_eq!(result.unwrap(), 7);
+    }
+
+    struct Quiet;
+    impl Reporter for Quiet {}
+
+    struct Steps(std::sync::Mutex<Vec<(String, std::thread::ThreadId)>>);
+    impl Reporter for Steps {
+        fn step(&self, message: &str) {
+            let mut steps = self.0.lock().unwrap();
+            steps.push((message.to_string(), std::thread::current().id()));
+        }
+    }
+
+    #[test]
+    fn the_reporter_hears_the_build_on_the_thread_that_started_it() {
+        let steps = Steps(Default::default());
+        run_interruptibly(
+            &steps,
+            || false,
+            |reporter| {
+                reporter.step("one");
+                reporter.step("two");
+                Ok(())
+            },
+        )
+        .unwrap();
+        let here = std::thread::current().id();
+        let heard = steps.0.into_inner().unwrap();
+        assert_eq!(
+            heard,
+            vec![("one".to_string(), here), ("two".to_string(), here)]
+        );
     }
 }

@@ -58,11 +58,7 @@ fn build(
         .map_err(|error| PyValueError::new_err(format!("invalid build request: {error}")))?;
     let lock_timeout =
         lock_timeout_seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0)));
-    let reporter = CapturingReporter {
-        inner: Arc::new(PyReporter(reporter)),
-        #[cfg(unix)]
-        capture: Mutex::new(None),
-    };
+    let reporter = PyReporter(reporter);
     let (outcome, extension) = match request {
         BuildRequest::RsFile {
             rs_file,
@@ -125,28 +121,35 @@ fn build(
     outcome_to_python(py, &outcome, extension.as_deref())
 }
 
-/// Runs `build` without the GIL, reporting to `reporter`, which keeps the output of a full
-/// build off the program's streams. A failure becomes the exception the reporter makes of it.
+/// Runs `build` without the GIL on a thread of its own (Ctrl-C interrupts it: see
+/// `interrupt`), reporting to `reporter` on this thread, through a [`CapturingReporter`] that
+/// keeps the output of a full build off the program's streams. A failure becomes the
+/// exception the reporter makes of it.
 fn in_process<T: Send>(
     py: Python<'_>,
-    reporter: &CapturingReporter,
+    reporter: &PyReporter,
     build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
     let result = py.detach(|| {
-        interrupt::run_interruptibly(python_interrupted, || {
-            let result = build(reporter);
-            reporter.finish();
+        interrupt::run_interruptibly(reporter, python_interrupted, |forwarded| {
+            let capturing = CapturingReporter {
+                inner: Arc::new(forwarded.clone()),
+                #[cfg(unix)]
+                capture: Mutex::new(None),
+            };
+            let result = build(&capturing);
+            capturing.finish();
             result
         })
     });
-    result.map_err(|error| reporter.inner.error(py, error))
+    result.map_err(|error| reporter.error(py, error))
 }
 
-/// A [`PyReporter`] that keeps a full build's output off the program's streams (see
+/// A reporter that keeps a full build's output off the program's streams (see
 /// [`build_output`]) and reports it line by line: cargo's as it comes, maturin's own when the
 /// build is over.
 struct CapturingReporter {
-    inner: Arc<PyReporter>,
+    inner: Arc<interrupt::Forwarded>,
     #[cfg(unix)]
     capture: Mutex<Option<Capture>>,
 }

@@ -107,8 +107,8 @@ fn run(
     let reporter = PyReporter(reporter);
     let outcome = py
         .detach(|| {
-            interrupt::run_interruptibly(python_interrupted, || {
-                pipeline::run(&request, &environment, options, &reporter)
+            interrupt::run_interruptibly(&reporter, python_interrupted, |forwarded| {
+                pipeline::run(&request, &environment, options, forwarded)
             })
         })
         .map_err(|error| reporter.error(py, error))?;
