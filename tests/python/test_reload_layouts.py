@@ -217,3 +217,24 @@ print(hasattr(pend_like, 'date'), hasattr(pend_like, 'helpers'), hasattr(pend_li
     modules = ["pend_like", "pend_like._pend_like", "pend_like.date", "pend_like.helpers"]
     assert lines[1] == str(modules), result.describe()
     assert lines[2] == "True True True", result.describe()
+
+
+def test_importlib_reload_of_a_top_level_extension_names_what_outside_still_holds(
+    hook_venv: Venv, tmp_path: Path
+) -> None:
+    source = develop(hook_venv, "pyo3-pure", tmp_path)
+    code = f"""
+import importlib, pathlib
+import pyo3_pure
+from pyo3_pure import get_value
+lib = pathlib.Path({str(source / "src" / "lib.rs")!r})
+lib.write_text(lib.read_text().replace("VALUE: i64 = 11;", "VALUE: i64 = 12;"))
+importlib.reload(pyo3_pure)
+print(pyo3_pure.get_value(), get_value())
+"""
+    result = python(hook_venv, code, colours=False)
+    assert result.stdout == "12 11\n", result.describe()
+    assert (
+        'maturin_import_hook [WARNING] reloaded "pyo3_pure"; these names outside it still hold the previous '
+        "build (import them again): __main__.get_value\n" in result.stderr
+    ), result.describe()
