@@ -238,3 +238,24 @@ print(pyo3_pure.get_value(), get_value())
         'maturin_import_hook [WARNING] reloaded "pyo3_pure"; these names outside it still hold the previous '
         "build (import them again): __main__.get_value\n" in result.stderr
     ), result.describe()
+
+
+def test_modules_run_again_keep_naming_their_source_files(hook_venv: Venv, tmp_path: Path) -> None:
+    """Tracebacks and a debugger's breakpoints name the source file, before and after reloads."""
+    source = develop(hook_venv, "src-layout", tmp_path)
+    code = f"""
+import importlib, pathlib
+import pend_like
+for _ in range(3):
+    importlib.reload(pend_like)
+lib = pathlib.Path({str(source / PEND_LIB)!r})
+lib.write_text(lib.read_text().replace({PEND_EDIT[0]!r}, {PEND_EDIT[1]!r}))
+importlib.reload(pend_like)
+print(pend_like.helpers.is_leap(2023), pend_like.Date(2023).days())
+print(pend_like.helpers.__file__)
+"""
+    result = python(hook_venv, code, colours=False)
+    assert result.stdout.splitlines() == [
+        "True 366",
+        str(source / "src" / "pend_like" / "helpers.py"),
+    ], result.describe()

@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import re
 import shutil
@@ -75,7 +76,8 @@ def _scratch_dir(prefix: str) -> str:
 
 def _package_reload_spec(name: str, package_dir: str) -> ModuleSpec | None:
     link_dir = _scratch_dir(name)
-    os.symlink(package_dir, os.path.join(link_dir, name))
+    # to the real directory, not through the previous reload's link: one level, however many reloads
+    os.symlink(os.path.realpath(package_dir), os.path.join(link_dir, name))
     spec = importlib.machinery.PathFinder.find_spec(name, [link_dir])
     if spec is not None and spec.loader is not None:
         spec.loader = _PackageReloader(spec.loader)
@@ -219,7 +221,13 @@ class _InPlaceFinder(importlib.abc.MetaPathFinder):
         module = self.modules.pop(fullname, None)
         if module is None:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        # a module keeps its file (tracebacks and breakpoints name the source); a package follows
+        # its parent's fresh link, which leads to the new build of the extensions it contains
+        origin = getattr(module.__spec__, "origin", None)
+        if not hasattr(module, "__path__") and origin is not None and os.path.isfile(origin):
+            spec = importlib.util.spec_from_file_location(fullname, origin)
+        else:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
             spec.loader = _InPlaceLoader(module, spec.loader)
         return spec
