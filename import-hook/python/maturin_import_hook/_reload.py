@@ -85,7 +85,7 @@ def _package_reload_spec(name: str, package_dir: str) -> ModuleSpec | None:
 
 
 def _is_extension(module: object) -> bool:
-    return isinstance(getattr(module, "__loader__", None), importlib.machinery.ExtensionFileLoader)
+    return isinstance(_namespace(module).get("__loader__"), importlib.machinery.ExtensionFileLoader)
 
 
 _VALUES = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
@@ -98,7 +98,7 @@ def _built_objects(extensions: Iterable[ModuleType]) -> dict[int, object]:
     for extension in extensions:
         found[id(extension)] = extension
         for key, value in vars(extension).items():
-            if not key.startswith("__") and not isinstance(value, _VALUES):
+            if not key.startswith("__") and not issubclass(type(value), _VALUES):
                 found[id(value)] = value
     return found
 
@@ -126,25 +126,25 @@ def _modules_to_run_again(package: str, modules: dict[str, ModuleType], built: d
     chosen = {package} | (containing & modules.keys())
     stale = dict(built)
     for name in chosen:
-        stale.update(_classes_of(modules[name]))
+        stale.update(_classes_of(name, modules[name]))
     grown = True
     while grown:
         grown = False
         for name, module in modules.items():
             if name not in chosen and not _is_extension(module) and _holds(module, stale):
                 chosen.add(name)
-                stale.update(_classes_of(module))
+                stale.update(_classes_of(name, module))
                 grown = True
     chosen.discard(package)
     return chosen
 
 
-def _classes_of(module: ModuleType) -> dict[int, object]:
-    name = module.__name__
+def _classes_of(name: str, module: ModuleType) -> dict[int, object]:
+    # by the value's type, not isinstance, which asks a proxy object (flask's `current_app`)
     return {
         id(value): value
         for value in list(_namespace(module).values())
-        if isinstance(value, type) and value.__module__ == name
+        if issubclass(type(value), type) and value.__module__ == name
     }
 
 
