@@ -174,7 +174,7 @@ class _PackageReloader(importlib.abc.Loader):
             del sys.modules[pending_name]
             # `from . import sub` takes the attribute the first import set and imports nothing
             parent, _, child = pending_name.rpartition(".")
-            if getattr(modules.get(parent), child, None) is pending_module:
+            if _namespace(modules.get(parent)).get(child) is pending_module:
                 delattr(modules[parent], child)
                 detached.append(pending_name)
         finder = _InPlaceFinder(again)
@@ -195,13 +195,13 @@ class _PackageReloader(importlib.abc.Loader):
                 sys.modules.setdefault(pending_name, pending_module)
             for pending_name in detached:
                 parent, _, child = pending_name.rpartition(".")
-                if not hasattr(modules[parent], child):
+                if child not in _namespace(modules[parent]):
                     setattr(modules[parent], child, sys.modules[pending_name])
         _say_left_behind(name, built, list(_modules_of(name).values()))
 
 
 def _modules_of(package: str) -> dict[str, ModuleType]:
-    """The modules of `package` that are imported, by name, the package first."""
+    """The modules of `package` that are imported, by name."""
     return {
         n: m
         for n, m in list(sys.modules.items())
