@@ -90,11 +90,14 @@ class _Extension:
         if outcome.action is Action.SOURCES_GONE:
             self.gone.add(project.request)
             return None
+        from maturin_import_hook import _reload
+
         try:
-            for name in project.names:
-                module = sys.modules.get(name)
-                if module is not None:
-                    importlib.reload(module)
+            with _reload.collect_left_behind() as left_behind:
+                for name in project.names:
+                    module = sys.modules.get(name)
+                    if module is not None:
+                        importlib.reload(module)
         except ImportHookError as failure:
             return CellBuildError(_failure_message(failure, names, _CELL_DID_NOT_RUN.format(names=names)))
         except Exception as failure:  # the package's own code failed when it ran again
@@ -107,13 +110,14 @@ class _Extension:
         self.loaded[project.request] = _loaded_extension(project)
         seconds = time.perf_counter() - started
         why = f" ({_short_reason(outcome.reason)})" if outcome.reason else ""
+        left = f"; {_reload.left_behind_message(left_behind)}" if left_behind else ""
         if outcome.built:
-            _say(f"maturin_import_hook: rebuilt {names}{why} in {seconds:.2f}s and reloaded it")
+            _say(f"maturin_import_hook: rebuilt {names}{why} in {seconds:.2f}s and reloaded it{left}")
         elif outcome.source is not None:
-            source = outcome.source
-            _say(f"maturin_import_hook: restored {names}{why} from the store ({source}) and reloaded it")
+            store = f"from the store ({outcome.source})"
+            _say(f"maturin_import_hook: restored {names}{why} {store} and reloaded it{left}")
         else:
-            _say(f"maturin_import_hook: reloaded {names}, which another process rebuilt")
+            _say(f"maturin_import_hook: reloaded {names}, which another process rebuilt{left}")
         return None
 
     def _reject_cell(self, failure: CellBuildError) -> None:
