@@ -68,6 +68,7 @@ enum Event {
         line: String,
         diagnostic: bool,
     },
+    Call(Box<dyn FnOnce() + Send>),
     Done,
 }
 
@@ -86,6 +87,20 @@ pub struct Forwarded {
 impl Forwarded {
     fn send(&self, event: Event) {
         let _ = self.sender.send(event);
+    }
+
+    /// Runs `call` on the thread that started the build and waits for it: Python code (a
+    /// user's override called back during the build) must run there, for the same reason as
+    /// the reporter. `None` when that thread no longer takes calls.
+    pub fn on_starting_thread<R: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> R + Send + 'static,
+    ) -> Option<R> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Event::Call(Box::new(move || {
+            let _ = reply.send(call());
+        })));
+        answer.recv().ok()
     }
 }
 
@@ -155,6 +170,7 @@ fn deliver(reporter: &dyn Reporter, event: Event) {
         } else {
             OutputLine::Progress(&line)
         }),
+        Event::Call(call) => call(),
         Event::Done => {}
     }
 }

@@ -69,34 +69,43 @@ fn build(
         } => {
             // An exception of `generate` is raised as it is, not as a failed build.
             let generate_error: Arc<Mutex<Option<PyErr>>> = Arc::default();
-            let generate = generate.map(|callback| {
-                let slot = Arc::clone(&generate_error);
-                Box::new(move |suggested: &Path| {
-                    Python::attach(|py| {
-                        let result = callback
-                            .call1(py, (suggested.as_os_str(),))
-                            .and_then(|dir| dir.extract::<PathBuf>(py));
-                        result.map_err(|error| {
-                            let message = format!("generating the project failed: {error}");
-                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
-                            anyhow::anyhow!(message)
-                        })
-                    })
-                }) as rs_file::GenerateProject
+            let callback = generate.map(Arc::new);
+            let result = in_process(py, &reporter, |reporter, forwarded| {
+                let generate = callback.map(|callback| {
+                    let slot = Arc::clone(&generate_error);
+                    let forwarded = forwarded.clone();
+                    Box::new(move |suggested: &Path| {
+                        let suggested = suggested.to_path_buf();
+                        // Python code: on the importing thread, which holds the import lock
+                        let generated = forwarded.on_starting_thread(move || {
+                            Python::attach(|py| {
+                                let result = callback
+                                    .call1(py, (suggested.as_os_str(),))
+                                    .and_then(|dir| dir.extract::<PathBuf>(py));
+                                result.map_err(|error| {
+                                    let message = format!("generating the project failed: {error}");
+                                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                                    anyhow::anyhow!(message)
+                                })
+                            })
+                        });
+                        generated.unwrap_or_else(|| Err(interrupt::Interrupted.into()))
+                    }) as rs_file::GenerateProject
+                });
+                let request = RsFileRequest {
+                    rs_file,
+                    module_name: module,
+                    args,
+                    python,
+                    environment,
+                    build_dir,
+                    lock_timeout,
+                    force_rebuild: force,
+                    generate,
+                    maturin,
+                };
+                rs_file::build(request, reporter)
             });
-            let request = RsFileRequest {
-                rs_file,
-                module_name: module,
-                args,
-                python,
-                environment,
-                build_dir,
-                lock_timeout,
-                force_rebuild: force,
-                generate,
-                maturin,
-            };
-            let result = in_process(py, &reporter, |reporter| rs_file::build(request, reporter));
             if let Some(error) = generate_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -108,7 +117,7 @@ fn build(
             (built.outcome, Some(built.extension))
         }
         request => {
-            let outcome = in_process(py, &reporter, |reporter| {
+            let outcome = in_process(py, &reporter, |reporter, _| {
                 let options = Options {
                     lock_timeout,
                     force,
@@ -128,7 +137,7 @@ fn build(
 fn in_process<T: Send>(
     py: Python<'_>,
     reporter: &PyReporter,
-    build: impl FnOnce(&dyn Reporter) -> anyhow::Result<T> + Send,
+    build: impl FnOnce(&dyn Reporter, &interrupt::Forwarded) -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
     let result = py.detach(|| {
         interrupt::run_interruptibly(reporter, python_interrupted, |forwarded| {
@@ -137,7 +146,7 @@ fn in_process<T: Send>(
                 #[cfg(unix)]
                 capture: Mutex::new(None),
             };
-            let result = build(&capturing);
+            let result = build(&capturing, forwarded);
             capturing.finish();
             result
         })

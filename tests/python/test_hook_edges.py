@@ -557,10 +557,10 @@ def test_thousands_of_warnings_show_their_start_and_where_all_of_them_are(
     )
     result = python(hook_venv, GET_PURE)
     assert result.stdout.strip() == "11", result.describe()
-    assert result.stderr.count("noisy line") <= 200, result.describe()
-    assert "noisy line 0" in result.stderr
+    assert result.stderr.count("noisy line") <= 210, result.describe()
+    assert "noisy line 0" in result.stderr and "noisy line 2999" in result.stderr
     shown = [line for line in result.stderr.splitlines() if "more lines" in line]
-    assert len(shown) == 1 and "3000 warnings in all" in shown[0], result.describe()
+    assert len(shown) == 1, result.describe()
     log = Path(shown[0].rsplit("all of them are in ", 1)[1])
     assert "noisy line 2999" in log.read_text()
 

@@ -8,8 +8,8 @@ A build's events reach the `maturin_import_hook` logger through `Reporter`: `bui
 `reset_logger()` with logging left unconfigured, as upstream's builds are); cargo's diagnostics
 are kept: a build that succeeds with warnings logs them once at WARNING (when warnings are
 shown), a failed one raises `BuildError` carrying them. Either shows the first
-`DIAGNOSTIC_LINES_SHOWN` lines of them; the rest are counted, and all of them are written to
-the build's output log, whose path the message gives.
+`DIAGNOSTIC_LINES_SHOWN` and the last `DIAGNOSTIC_TAIL_SHOWN` lines of them; all of them are
+written to the build's output log, whose path the message gives.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ LOCK_TIMEOUT_ENV = "MATURIN_IMPORT_HOOK_LOCK_TIMEOUT"
 """Seconds an import waits for another process's build of the same project (`none`: no
 limit); when set, it is the timeout of every front end, `install()`'s argument included."""
 DIAGNOSTIC_LINES_SHOWN = 200
+DIAGNOSTIC_TAIL_SHOWN = 3
 
 
 class Reporter:
@@ -85,16 +86,14 @@ class Reporter:
         return BuildError(self.name, reason, self.shown_diagnostics(), name=self.name)
 
     def shown_diagnostics(self) -> str:
-        """The diagnostics, or when they are long, their first lines and where all of them are
-        (written to the build's output log now)."""
+        """The diagnostics, or when they are long, their first lines, where all of them are
+        (written to the build's output log now), and their last lines (cargo's summary:
+        `generated 3000 warnings`, `could not compile`)."""
         lines = self.diagnostics
-        if len(lines) <= DIAGNOSTIC_LINES_SHOWN:
+        if len(lines) <= DIAGNOSTIC_LINES_SHOWN + DIAGNOSTIC_TAIL_SHOWN:
             return "\n".join(lines)
-        counts = ", ".join(
-            f"{sum(line.lstrip().startswith(kind + ':') for line in lines)} {kind}s"
-            for kind in ("error", "warning")
-        )
-        rest = f"... {len(lines) - DIAGNOSTIC_LINES_SHOWN} more lines ({counts} in all)"
+        hidden = len(lines) - DIAGNOSTIC_LINES_SHOWN - DIAGNOSTIC_TAIL_SHOWN
+        rest = f"... {hidden} more lines"
         try:
             if self.output_log is None:
                 raise OSError("no build started")
@@ -103,7 +102,8 @@ class Reporter:
             rest += f": all of them are in {self.output_log}"
         except OSError as error:
             rest += f" (not kept: {error})"
-        return "\n".join([*lines[:DIAGNOSTIC_LINES_SHOWN], rest])
+        tail = lines[-DIAGNOSTIC_TAIL_SHOWN:]
+        return "\n".join([*lines[:DIAGNOSTIC_LINES_SHOWN], rest, *tail])
 
     def lock_timed_out(self, message: str) -> ImportHookError:
         """The exception of a wait for another build that took too long (called by the Rust
