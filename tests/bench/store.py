@@ -56,6 +56,7 @@ class StoreSetup(Setup):
     """A tool's venv and git checkout of the project; ours with its store in `root/build`."""
 
     store_on: bool = True
+    branch: str = "main"
 
     def env(self) -> dict[str, str]:
         env = super().env()
@@ -102,8 +103,9 @@ def branch_switch(ctx: Context, setups: dict[str, StoreSetup]) -> None:
         ws = setups[tool.name]
         for store_on in (True, False) if tool.name == OURS else (True,):
             ws.store_on = store_on
-            branch = "feature" if (index + store_on) % 2 else "main"
+            branch = "feature" if ws.branch == "main" else "main"
             git(ws.project, "checkout", "-q", branch)
+            ws.branch = branch
             result = ws.import_project()
             ws.expect(result, BRANCH_VALUES[branch], f"switching to {branch}")
             restored = "restored" in result.completed.stderr and not result.compiled
@@ -126,66 +128,63 @@ def fresh_clone(ctx: Context, setups: dict[str, StoreSetup], wheel: Path, wheelh
     first_import = ctx.results.metric(
         "store-clone-import", "then the first `import pyo3_mixed` (in-process time)"
     )
-    shared = HOOK_WORK_DIR / "store-shared"
-    if shared.exists():
-        shutil.rmtree(shared)
-    shared.mkdir(parents=True)
-    ours = setups[OURS]
-    os.environ["BENCH_SHARED_STORE"] = shared.as_uri()
-    try:
-        # what CI does: a develop of the commit publishes its build
-        git(ours.project, "checkout", "-q", "main")
-        run([ours.tool.maturin, "develop", "--with-hook", "-m", ours.project / "Cargo.toml"], env=ours.env())
-        no_toolchain = HOOK_WORK_DIR / "no-toolchain-bin"
-        no_toolchain.mkdir(exist_ok=True)
-        for program in ("git", "cc"):
-            found = shutil.which(program)
-            if found and not (no_toolchain / program).exists():
-                (no_toolchain / program).symlink_to(found)
+    no_toolchain = HOOK_WORK_DIR / "no-toolchain-bin"
+    no_toolchain.mkdir(exist_ok=True)
+    for program in ("git", "cc"):
+        found = shutil.which(program)
+        if found and not (no_toolchain / program).exists():
+            (no_toolchain / program).symlink_to(found)
 
-        def once(tool: Tool, index: int) -> None:
-            origin = setups[tool.name]
-            root = HOOK_WORK_DIR / f"store-clone-{tool.name}"
-            if root.exists():
-                shutil.rmtree(root)
-            root.mkdir()
-            run(["git", "clone", "-q", "--branch", "main", origin.project, root / "project"])
-            installed = tool_venv(ctx, tool, root / "venv", wheel, wheelhouse)
-            ws = StoreSetup(installed, root, site_packages=Venv(root / "venv").site_packages)
-            env = ws.env()
-            if tool.name == OURS:
-                env["PATH"] = f"{Venv(ws.venv).bin_dir}{os.pathsep}{no_toolchain}"
-                env["CARGO_HOME"] = str(root / "cargo-home")
-            result = run(
-                [
-                    tool.maturin,
-                    "develop",
-                    *(["--with-hook"] if tool.name == OURS else []),
-                    "-m",
-                    ws.project / "Cargo.toml",
-                ],
-                env=env,
-            )
-            develop.add(tool.name, result.seconds)
-            imported = run([ws.python, "-c", IMPORT_SCRIPT], cwd=root, env=env)
-            seconds, value = imported.stdout.split()
-            if int(value) != BRANCH_VALUES["main"]:
-                raise BenchError(f"{tool.name}: the clone imported {value}\n{imported.describe()}")
-            first_import.add(tool.name, float(seconds))
+    def once(tool: Tool, index: int) -> None:
+        origin = setups[tool.name]
+        root = HOOK_WORK_DIR / f"store-clone-{tool.name}"
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir()
+        run(["git", "clone", "-q", "--branch", "main", origin.project, root / "project"])
+        installed = tool_venv(ctx, tool, root / "venv", wheel, wheelhouse)
+        ws = StoreSetup(installed, root, site_packages=Venv(root / "venv").site_packages)
+        env = ws.env()
+        if tool.name == OURS:
+            env["PATH"] = f"{Venv(ws.venv).bin_dir}{os.pathsep}{no_toolchain}"
+            env["CARGO_HOME"] = str(root / "cargo-home")
+        result = run(
+            [
+                tool.maturin,
+                "develop",
+                *(["--with-hook"] if tool.name == OURS else []),
+                "-m",
+                ws.project / "Cargo.toml",
+            ],
+            env=env,
+        )
+        develop.add(tool.name, result.seconds)
+        imported = run([ws.python, "-c", IMPORT_SCRIPT], cwd=root, env=env)
+        seconds, value = imported.stdout.split()
+        if int(value) != BRANCH_VALUES["main"]:
+            raise BenchError(f"{tool.name}: the clone imported {value}\n{imported.describe()}")
+        first_import.add(tool.name, float(seconds))
 
-        runs = min(ctx.runs, 3)
-        log(f"[store] store-clone: {runs} runs per tool (upstream compiles pyo3 each time)")
-        alternate(ctx.tools, runs, once)
-    finally:
-        del os.environ["BENCH_SHARED_STORE"]
+    runs = min(ctx.runs, 3)
+    log(f"[store] store-clone: {runs} runs per tool (upstream compiles pyo3 each time)")
+    alternate(ctx.tools, runs, once)
 
 
 def run_scenarios(ctx: Context) -> None:
     wheel = find_wheel(ctx)
     wheelhouse = ensure_wheelhouse(ctx)
-    setups: dict[str, StoreSetup] = {}
-    for tool in ctx.tools:
-        log(f"[store] {tool.name}: a git checkout with two branches, each built once")
-        setups[tool.name] = make_repository(ctx, tool, wheel, wheelhouse)
-    branch_switch(ctx, setups)
-    fresh_clone(ctx, setups, wheel, wheelhouse)
+    # ours publishes every build to a shared store (a directory), as CI would
+    shared = HOOK_WORK_DIR / "store-shared"
+    if shared.exists():
+        shutil.rmtree(shared)
+    shared.mkdir(parents=True)
+    os.environ["BENCH_SHARED_STORE"] = shared.as_uri()
+    try:
+        setups: dict[str, StoreSetup] = {}
+        for tool in ctx.tools:
+            log(f"[store] {tool.name}: a git checkout with two branches, each built once")
+            setups[tool.name] = make_repository(ctx, tool, wheel, wheelhouse)
+        branch_switch(ctx, setups)
+        fresh_clone(ctx, setups, wheel, wheelhouse)
+    finally:
+        del os.environ["BENCH_SHARED_STORE"]
