@@ -208,6 +208,24 @@ struct PathSet {
     inputs: Vec<(Category, String)>,
 }
 
+impl PathSet {
+    /// Its inputs under `root` with the content `hash` gives each (by its absolute path) now.
+    fn inputs_now(
+        &self,
+        root: &Path,
+        mut hash: impl FnMut(PathBuf) -> Option<String>,
+    ) -> Vec<StoredInput> {
+        self.inputs
+            .iter()
+            .map(|(category, relative)| StoredInput {
+                category: *category,
+                path: relative.clone(),
+                sha256: hash(root.join(relative)),
+            })
+            .collect()
+    }
+}
+
 impl Entry {
     /// Every file the entry keeps: its artifacts, and its install's wheel and project files.
     pub fn stored_files(&self) -> impl Iterator<Item = &StoredArtifact> {
@@ -326,18 +344,12 @@ impl Store {
             let Some(root) = root_above(project_dir, &set.project) else {
                 continue;
             };
-            let inputs: Vec<StoredInput> = set
-                .inputs
-                .iter()
-                .map(|(category, relative)| StoredInput {
-                    category: *category,
-                    path: relative.clone(),
-                    sha256: hashes
-                        .entry(root.join(relative))
-                        .or_insert_with_key(|absolute: &PathBuf| current_hash(absolute))
-                        .clone(),
-                })
-                .collect();
+            let inputs = set.inputs_now(&root, |absolute| {
+                hashes
+                    .entry(absolute)
+                    .or_insert_with_key(|absolute: &PathBuf| current_hash(absolute))
+                    .clone()
+            });
             let digest = digest_of(&set.project, &inputs);
             let entry_path = shelf_dir.join("entries").join(format!("{digest}.json"));
             if !entry_path.is_file() || !trust::is_trusted(&entry_path) {
@@ -568,15 +580,7 @@ impl Store {
     pub fn digest_for(set: &[u8], project_dir: &Path) -> Option<String> {
         let set: PathSet = serde_json::from_slice(set).ok()?;
         let root = root_above(project_dir, &set.project)?;
-        let inputs: Vec<StoredInput> = set
-            .inputs
-            .iter()
-            .map(|(category, relative)| StoredInput {
-                category: *category,
-                path: relative.clone(),
-                sha256: current_hash(&root.join(relative)),
-            })
-            .collect();
+        let inputs = set.inputs_now(&root, |absolute| current_hash(&absolute));
         Some(digest_of(&set.project, &inputs))
     }
 
