@@ -1,16 +1,19 @@
 """The pytest plugin of the import hook (entry point `pytest11`, name `maturin_import_hook`;
 `pytest -p no:maturin_import_hook` turns it off).
 
-In the process that controls the session, before collection and before pytest-xdist starts its
-workers, it brings every stale hooked project of the environment up to date (see
-`_hooked_projects`), with the build line and cargo's progress in pytest's terminal output.
-The workers (and the tests' imports) then find everything fresh. A failed build ends the session
-once, with the compiler's errors: one cargo attempt, not one per test module and per worker.
+In the process that controls the session, before any conftest.py is imported (a conftest may
+import the package) and before pytest-xdist starts its workers, it brings every stale hooked
+project of the environment up to date (see `_hooked_projects`), with the build line and cargo's
+progress in pytest's terminal output. The projects of an `install()` in a conftest.py are
+brought up to date at session start. The workers (and the tests' imports) then find everything
+fresh. A failed build ends the session with the compiler's errors and one line of advice, like
+pytest's own usage errors: one cargo attempt, not one per test module and per worker.
 Costs a few dict lookups when the environment has no hooked project.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -20,12 +23,26 @@ import pytest
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # (also in xdist's workers, which cannot be told apart yet: their controller brought
+    # everything up to date before it started them, so they only check)
+    # pytest captures the output of conftest loading and shows it only when that fails
+    capture = early_config.pluginmanager.getplugin("capturemanager")
+    shown = capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext()
+    with shown:
+        _bring_stale_projects_up_to_date(reporter=None)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    config = session.config
-    if hasattr(config, "workerinput"):
-        return  # an xdist worker: its controller brought everything up to date
+    if hasattr(session.config, "workerinput"):
+        return
+    _bring_stale_projects_up_to_date(session.config.pluginmanager.get_plugin("terminalreporter"))
+
+
+def _bring_stale_projects_up_to_date(reporter: Any) -> None:
     if not any(hasattr(finder, "hooked_projects") for finder in sys.meta_path):
-        return  # no hooked project in this environment (nor an install() in a conftest)
+        return  # no hooked project in this environment (nor an install() in a conftest yet)
     from maturin_import_hook import _hooked_projects
 
     stale = [
@@ -33,7 +50,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     ]
     if not stale:
         return
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
     with _logger_to_terminal(reporter):
         for project in stale:
             _bring_up_to_date(project, reporter)
@@ -50,11 +66,12 @@ def _bring_up_to_date(project: Any, reporter: Any) -> None:
     except ImportHookError as failure:
         what = failure.project if isinstance(failure, BuildError) else names
         _write_section(reporter, f'maturin_import_hook: the build of "{what}" failed', str(failure))
-        pytest.exit(
+        # printed once by pytest, which exits with its usage error status (4), as it does when a
+        # conftest.py fails to import
+        raise pytest.UsageError(
             f'maturin_import_hook: the build of "{what}" failed before collection (the errors are '
-            "above): fix them and run pytest again (`-p no:maturin_import_hook` skips this step)",
-            returncode=pytest.ExitCode.INTERRUPTED,
-        )
+            "above): fix them and run pytest again (`-p no:maturin_import_hook` skips this step)"
+        ) from None
     if outcome.built:
         _write_line(reporter, f"maturin_import_hook: rebuilt {names} in {time.perf_counter() - started:.2f}s")
 
@@ -63,7 +80,8 @@ def _write_line(reporter: Any, line: str) -> None:
     if reporter is not None:
         reporter.write_line(line)
     else:
-        sys.stderr.write(line + "\n")
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def _write_section(reporter: Any, title: str, text: str) -> None:
@@ -71,7 +89,8 @@ def _write_section(reporter: Any, title: str, text: str) -> None:
         reporter.write_sep("=", title, red=True, bold=True)
         reporter.write_line(text)
     else:
-        sys.stderr.write(f"{title}\n{text}\n")
+        sys.stdout.write(f" {title} ".center(80, "=") + f"\n{text}\n")
+        sys.stdout.flush()
 
 
 class _logger_to_terminal:
