@@ -17,11 +17,13 @@ use maturin_hook_core::request::BuildRequest;
 use std::path::{Path, PathBuf};
 
 /// The `.pth` file (name, content) that watches `modules` of the distribution
-/// `distribution` (its escaped name) and rebuilds them as `request` asks.
+/// `distribution` (its escaped name) and rebuilds them as `request` asks. Its finder reads
+/// the quick check at `quick_check` (relative to the environment's prefix) first.
 pub fn pth_file(
     distribution: &str,
     modules: &[String],
     request: &BuildRequest,
+    quick_check: &Path,
 ) -> Result<(String, Vec<u8>)> {
     let request_json = serde_json::to_string(request)
         .with_context(|| format!("cannot write the import hook's configuration for {request:?}"))?;
@@ -37,13 +39,14 @@ pub fn pth_file(
     // A broken or missing runtime costs one line on stderr, once per process (a venv's lib64
     // symlink makes site.py read its .pth files twice), and the package imports as last built.
     let code = format!(
-        "try:\n    from maturin_import_hook._finder import watch\n    watch(({names}), {request})\n\
+        "try:\n    from maturin_import_hook._finder import watch\n    watch(({names}), {request}, {quick_check})\n\
          except Exception as error:\n    warned = sys.__dict__.setdefault(\"_maturin_import_hook_warned\", set())\n    \
          if {key} not in warned:\n        warned.add({key})\n        \
          sys.stderr.write(\"maturin_import_hook: not watching {shown} for changes (%s: %s); it \
          imports as last built. Install this maturin in this environment, or {without_hook}\\n\" \
          % (type(error).__name__, error))\n",
         request = python_literal(&request_json),
+        quick_check = python_literal(&quick_check.to_string_lossy()),
         key = python_literal(&shown_names),
         shown = ascii_text(&shown_names),
     );
@@ -249,13 +252,23 @@ mod tests {
             cwd: PathBuf::from("/tmp/Prøjekt mit Leerzeichen"),
             manifest_path: PathBuf::from("/tmp/Prøjekt mit Leerzeichen/Cargo.toml"),
         };
-        let (name, content) =
-            pth_file("my_dist", &["müdule".into(), "b".into()], &request).unwrap();
+        let quick_check = maturin_hook_core::quick_check::relative_path("my-dist");
+        let (name, content) = pth_file(
+            "my_dist",
+            &["müdule".into(), "b".into()],
+            &request,
+            &quick_check,
+        )
+        .unwrap();
         assert_eq!(name, "maturin_hook-my_dist.pth");
         let line = String::from_utf8(content).unwrap();
         assert!(line.is_ascii());
         assert_eq!(line.matches('\n').count(), 1);
         assert!(line.ends_with('\n') && line.starts_with("import sys; exec("));
+        assert!(
+            line.contains("'share/maturin-hook/my_dist.quick-check'"),
+            "{line}"
+        );
         assert_eq!(
             read_pth(&line),
             Some((vec!["müdule".to_string(), "b".to_string()], request))

@@ -41,6 +41,17 @@ const LOCATIONS: &[&str] = &[
     "MATURIN_PEP517_METADATA_DIR",
 ];
 
+/// Which variables of a process are build-relevant, as data for the quick check (see
+/// [`crate::quick_check`]): name prefixes, names left out, name prefixes left out. A variable
+/// set to its default (see [`is_default`]) is not told apart there: the usual check says it.
+pub fn selection() -> (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+) {
+    (PREFIXES, IGNORED, HOOK_PREFIXES)
+}
+
 /// Variables set to the value cargo and rustup use when they are unset: what a build sees is
 /// the same, so setting one is no change.
 fn is_default(name: &str, value: &str) -> bool {
@@ -98,6 +109,13 @@ impl BuildEnvironment {
             })
             .collect(),
         )
+    }
+
+    /// The recorded variables, by name.
+    pub fn variables(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
     /// The variables that decide what is built wherever the build runs: those that name

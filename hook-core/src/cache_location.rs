@@ -120,7 +120,7 @@ fn python_version_of(environment: &Path) -> Option<String> {
 /// Whether we may write in the environment's cache (or, before it exists, in the environment).
 /// Asked of every up-to-date import: a permission check (`access`, as upstream's `os.access`),
 /// not a file written and removed.
-fn is_writable_dir(dir: &Path) -> bool {
+pub fn is_writable_dir(dir: &Path) -> bool {
     let cache = dir.join(CACHE_DIR_NAME);
     let target = if cache.is_dir() {
         cache

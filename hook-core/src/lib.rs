@@ -21,6 +21,7 @@
 //! - [`dist_info`], [`project_discovery`]: which local projects an import could mean;
 //! - [`atomic_write`]: the one way a file is replaced;
 //! - [`trust`]: which files the hook believes, and its private directories;
+//! - [`quick_check`]: the last "up to date" as plain data, which an import checks in Python;
 //! - [`settings`]: the import hook's maturin settings, their grammar and spelling, in one table;
 //! - [`python_literal`]: Python string literals, written and read back;
 //! - `python` (feature `python`): what the runtime's two pyo3 modules share.
@@ -43,6 +44,7 @@ pub mod project_discovery;
 #[cfg(feature = "python")]
 pub mod python;
 pub mod python_literal;
+pub mod quick_check;
 pub mod record;
 pub mod replay;
 pub mod report;

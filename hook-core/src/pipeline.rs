@@ -8,12 +8,12 @@ use crate::decision::{decide, Decision, Reason, Settings, Situation};
 use crate::fingerprint::Change;
 use crate::lock::ProjectLock;
 use crate::outcome::{Action, Outcome};
-use crate::record::{BuildRecord, Checking};
+use crate::record::{BuildRecord, Checking, Loaded, RECORD_FILE};
 use crate::replay;
 use crate::report::{self, BuildKind, BuildStart, Reporter};
 use crate::request::{BuildRequest, KnownRequest};
 use crate::store::{self, Found, Install, Store};
-use crate::{atomic_write, fingerprint};
+use crate::{atomic_write, cache_location, fingerprint, quick_check};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,13 +63,68 @@ pub fn up_to_date(request: &BuildRequest, environment: &Path) -> Option<Box<Buil
             save,
             adopted: false,
         } => {
+            let state_dir = known.request.id(environment).ok()?.state_dir;
             if save {
-                save_stamps(&record, &known.request.id(environment).ok()?.state_dir);
+                save_stamps(&record, &state_dir);
+            } else {
+                // an install may have put an empty one in place since
+                quick_check::write(&record, &state_dir.join(RECORD_FILE));
             }
             Some(record)
         }
         _ => None,
     }
+}
+
+/// The state of the inputs of the last build of `request` in `environment`, as one short
+/// hash of their stats: a front end that saw a build fail retries only once this differs from
+/// what it was at the failure (the notebook's cells). `None` without a usable record.
+pub fn inputs_state(request: &BuildRequest, environment: &Path) -> Option<String> {
+    let id = request.id(environment).ok()?;
+    let Loaded::Record(record) = BuildRecord::load(&id.state_dir, environment) else {
+        return None;
+    };
+    let mut text = String::new();
+    for path in record.input_paths() {
+        let stamp = fingerprint::FileStamp::of(&path).ok();
+        text.push_str(&format!("{}\0{stamp:?}\0", path.display()));
+    }
+    Some(crate::short_hash(text.as_bytes()))
+}
+
+/// A build is due (`why`) and `environment` is not this user's to write (a shared or
+/// system-wide install, a container running as another user): say whose it is and what to do,
+/// before anything is created.
+fn ensure_writable(environment: &Path, why: &Reason) -> Result<()> {
+    if cache_location::is_writable_dir(environment) {
+        return Ok(());
+    }
+    let owner =
+        owner(environment).map_or(String::new(), |uid| format!(", which belongs to uid {uid}"));
+    let why = match why {
+        // no record of this user's: the build is the owner's, and so is its record
+        Reason::FirstBuild => "something it is built from changed since it was built, or your \
+                               build environment (CARGO_*, RUST*, PYO3_* variables) differs"
+            .to_string(),
+        why => why.to_string(),
+    };
+    anyhow::bail!(
+        "it needs a rebuild ({why}), and you cannot write its environment {}{owner}. Its owner \
+         rebuilds it by importing it (or with `maturin develop`); to build it yourself, install \
+         the project into an environment of your own",
+        environment.display()
+    )
+}
+
+#[cfg(unix)]
+fn owner(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|meta| meta.uid())
+}
+
+#[cfg(not(unix))]
+fn owner(_path: &Path) -> Option<u32> {
+    None
 }
 
 /// Only saves future hashing: a read-only cache is no reason to fail an import.
@@ -103,7 +158,10 @@ pub fn run(
             return Ok(Outcome::of_record(Action::UpToDate, &record));
         }
         Decision::SourcesGone { reason } => return Ok(sources_gone(reason)),
-        _ => {}
+        Decision::Replay { reason, .. }
+        | Decision::Restore { reason, .. }
+        | Decision::Full { reason, .. } => ensure_writable(environment, &reason)?,
+        Decision::UpToDate { adopted: true, .. } => {}
     }
     let mut waited = false;
     let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |lock| {

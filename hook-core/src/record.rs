@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub const RECORD_FILE: &str = "develop.json";
 /// Bumped when the format changes: a record of another format is not read (and the project is
 /// rebuilt once).
-const RECORD_FORMAT: u32 = 6;
+pub const RECORD_FORMAT: u32 = 6;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildRecord {
@@ -221,8 +221,12 @@ impl BuildRecord {
         }
     }
 
+    /// Saves the record, and the quick check of imports that it now answers for.
     pub fn save(&self, state_dir: &Path) -> Result<()> {
-        crate::write_json_atomically(&state_dir.join(RECORD_FILE), self)
+        let path = state_dir.join(RECORD_FILE);
+        crate::write_json_atomically(&path, self)?;
+        crate::quick_check::write(self, &path);
+        Ok(())
     }
 
     /// Compares the recorded build with the file system and this process's environment.

@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use maturin::{BuildContext, BuildOrchestrator, BuiltWheel};
 use maturin_hook_core::adopt::EditableBuild;
 use maturin_hook_core::fingerprint::{self, sha256_file, sha256_hex};
+use maturin_hook_core::quick_check;
 use maturin_hook_core::request::BuildRequest;
 use std::path::{Path, PathBuf};
 
@@ -53,15 +54,26 @@ pub fn build_wheel(
         manifest_path: manifest_path.clone(),
         adopt: record_path.clone(),
     };
+    let distribution = context.project.metadata24.get_distribution_escaped();
+    let quick_check = quick_check::relative_path(&distribution);
     let (pth_name, pth) = hook::pth_file(
-        &context.project.metadata24.get_distribution_escaped(),
+        &distribution,
         &top_level_modules(context),
         &request,
+        &quick_check,
     )?;
-    // one rewrite of the wheel: maturin's own `.pth` made ASCII, and the hook's added
-    let mut root_files = wheel_install::ascii_pth_files(&wheel.path)?;
-    root_files.push((pth_name, pth));
-    wheel_install::put_files(&wheel.path, &root_files)?;
+    // one rewrite of the wheel: maturin's own `.pth` made ASCII, and the hook's added with
+    // its quick check (empty until the import that takes this build over writes it), a data
+    // file, which the frontend installs under the environment's prefix
+    let data_dir = Wheel::read(&wheel.path)?.data_dir;
+    let mut files = wheel_install::ascii_pth_files(&wheel.path)?;
+    files.push((pth_name, pth));
+    let quick_check_in_wheel = Path::new(&data_dir).join("data").join(&quick_check);
+    files.push((
+        quick_check_in_wheel.to_string_lossy().replace('\\', "/"),
+        Vec::new(),
+    ));
+    wheel_install::put_files(&wheel.path, &files)?;
 
     // what an import's develop of this request will compare
     let settings = settings_fingerprint(&request, &built_for(options)?)?;

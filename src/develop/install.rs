@@ -9,6 +9,7 @@ use crate::interpreter;
 use crate::wheel_install::{self, EnvironmentPaths, InstallRequest};
 use anyhow::{anyhow, Context, Result};
 use maturin::{BuildContext, DevelopOptions};
+use maturin_hook_core::quick_check;
 use maturin_hook_core::report::Reporter;
 use maturin_hook_core::request::BuildRequest;
 use maturin_hook_core::request::KnownRequest;
@@ -141,7 +142,7 @@ pub fn into_environment<'a>(
         )?;
     }
     let mut extra_requests = Vec::new();
-    let hook_file = match environment.hook {
+    let hook_files = match environment.hook {
         Some(hook_install) => {
             hook::require_runtime(&[&facts.purelib, &facts.platlib], environment.root)?;
             let request = match hook_install {
@@ -153,14 +154,19 @@ pub fn into_environment<'a>(
                 HookInstall::Request(request) => request.clone(),
             };
             extra_requests.push(request.known(environment.root)?);
-            Some(hook::pth_file(
+            let quick_check = quick_check::relative_path(&project.distribution);
+            let pth = hook::pth_file(
                 &project.distribution,
                 &project.modules,
                 &request,
-            )?)
+                &quick_check,
+            )?;
+            // empty until the record of this install writes it
+            Some((pth, (quick_check, Vec::new())))
         }
         None => None,
     };
+    let (hook_root_files, hook_data_files): (Vec<_>, Vec<_>) = hook_files.into_iter().unzip();
     let (wheels, cargo_commands) = wheels()?;
 
     let started = Instant::now();
@@ -181,7 +187,8 @@ pub fn into_environment<'a>(
             paths: &paths,
             editable_project_dir: Some(project.project_dir),
             installer: "maturin",
-            extra_root_files: hook_file.as_slice(),
+            extra_root_files: &hook_root_files,
+            extra_data_files: &hook_data_files,
         })
         .with_context(|| format!("failed to install {}", wheel.display()))?;
         for warning in &report.warnings {
@@ -189,7 +196,12 @@ pub fn into_environment<'a>(
         }
         installation.metadata_changed |= report.metadata_changed;
         for file in report.written.iter().chain(&report.unchanged) {
-            if affects_import(file, &paths) {
+            if hook_data_files
+                .iter()
+                .any(|(path, _)| *file == paths.data.join(path))
+            {
+                continue; // the hook's own, rewritten by each record
+            } else if affects_import(file, &paths) {
                 installation.import_files.push(file.clone());
             } else {
                 installation.other_files.push(file.clone());

@@ -101,6 +101,9 @@ pub struct InstallRequest<'a> {
     /// Files (name, content) installed into the wheel's root directory besides its own, and
     /// listed in RECORD like them (the import hook's `.pth`).
     pub extra_root_files: &'a [(String, Vec<u8>)],
+    /// Files (path relative to the environment's prefix, content) installed like the wheel's
+    /// `.data/data/` files and listed in RECORD (the import hook's quick check).
+    pub extra_data_files: &'a [(PathBuf, Vec<u8>)],
 }
 
 /// What an install did. All paths are absolute.
@@ -461,9 +464,19 @@ fn plan_files<'w>(
         ));
     }
 
-    for (name, content) in request.extra_root_files {
+    let extra_files = request
+        .extra_root_files
+        .iter()
+        .map(|(name, content)| (root.join(name), content))
+        .chain(
+            request
+                .extra_data_files
+                .iter()
+                .map(|(path, content)| (paths.data.join(path), content)),
+        );
+    for (dest, content) in extra_files {
         payload.push(Planned {
-            dest: root.join(name),
+            dest,
             hash: record_file::hash(content),
             content: Cow::Borrowed(content),
             mode: FileMode::Regular,

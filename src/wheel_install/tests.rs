@@ -34,6 +34,7 @@ impl TestEnv {
             editable_project_dir: Some(&project),
             installer: "maturin",
             extra_root_files: &[],
+            extra_data_files: &[],
         })
     }
 
@@ -463,6 +464,7 @@ fn non_editable_install_has_no_direct_url() {
         editable_project_dir: None,
         installer: "maturin",
         extra_root_files: &[],
+        extra_data_files: &[],
     })
     .unwrap();
     let direct_url = env.site().join("foo-1.0.dist-info/direct_url.json");
@@ -487,6 +489,7 @@ fn same_files_through_a_symlinked_directory_are_not_stale() {
         editable_project_dir: Some(&env.dir.path().join("project")),
         installer: "maturin",
         extra_root_files: &[],
+        extra_data_files: &[],
     })
     .unwrap();
     assert!(report.removed.is_empty(), "{:?}", report.removed);

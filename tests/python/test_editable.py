@@ -24,6 +24,7 @@ from support import (
 )
 
 GET = "import pyo3_pure; print(pyo3_pure.get_value())"
+HOOKED = ["maturin_hook-pyo3_pure.pth", "pyo3_pure.quick-check"]
 
 
 def uv() -> str:
@@ -34,7 +35,10 @@ def uv() -> str:
 
 
 def hooks(venv: Venv) -> list[str]:
-    return sorted(path.name for path in venv.site_packages.glob("maturin_hook-*.pth"))
+    """The hook's files in `venv`: its `.pth` and its quick check."""
+    pth = (path.name for path in venv.site_packages.glob("maturin_hook-*.pth"))
+    quick_checks = (path.name for path in (venv.root / "share" / "maturin-hook").glob("*"))
+    return sorted([*pth, *quick_checks])
 
 
 def assert_rebuilds_on_import(venv: Venv, source: Path, profile: str = "release") -> None:
@@ -50,6 +54,9 @@ def assert_rebuilds_on_import(venv: Venv, source: Path, profile: str = "release"
     assert f"`{profile}` profile" in edited.stderr, edited.describe()
     again = python(venv, GET)
     assert again.stdout.strip() == "12" and again.stderr == "", again.describe()
+    # answered by the quick check the rebuild wrote: no native module of the hook is loaded
+    loaded = python(venv, f"{GET}; import sys; print('maturin_import_hook._fast' in sys.modules)")
+    assert loaded.stdout.split() == ["12", "False"], loaded.describe()
 
 
 @pytest.fixture
@@ -71,7 +78,7 @@ def test_pip_editable_install_with_the_config_setting_rebuilds_on_import(
         *("-C", "import-hook=true", "-C", "build-args=--profile=dev"),
         *("-e", source),
     )
-    assert hooks(runtime_venv) == ["maturin_hook-pyo3_pure.pth"]
+    assert hooks(runtime_venv) == HOOKED
     assert_rebuilds_on_import(runtime_venv, source, profile="dev")
     runtime_venv.pip("uninstall", "--yes", "pyo3-pure")
     assert hooks(runtime_venv) == []
@@ -85,7 +92,7 @@ def test_pip_editable_install_with_build_isolation_through_find_links(
     source = copy_fixture("pyo3-pure")
     links = runtime_wheel().parent
     runtime_venv.pip("install", "--quiet", "--find-links", links, "-C", "import-hook=true", "-e", source)
-    assert hooks(runtime_venv) == ["maturin_hook-pyo3_pure.pth"]
+    assert hooks(runtime_venv) == HOOKED
     assert_rebuilds_on_import(runtime_venv, source)
 
 
@@ -97,7 +104,7 @@ def test_uv_pip_editable_install_with_the_pyproject_setting_rebuilds_on_import(
         pyproject.write('\n[tool.maturin]\nimport-hook = true\neditable-profile = "dev"\n')
     env = runtime_venv.env()
     run([uv(), "pip", "install", "--no-build-isolation", "-e", source], env=env)
-    assert hooks(runtime_venv) == ["maturin_hook-pyo3_pure.pth"]
+    assert hooks(runtime_venv) == HOOKED
     assert_rebuilds_on_import(runtime_venv, source, profile="dev")
     # the config setting overrides the project's opt-in
     run([uv(), "pip", "install", "--no-build-isolation", "-C", "import-hook=false", "-e", source], env=env)
@@ -131,7 +138,7 @@ def test_uv_sync_and_uv_run_with_build_isolation_through_the_documented_recipe(
     sync = run([uv(), "sync"], cwd=source, env=env)
     assert "pyo3-pure" in sync.stderr, sync.describe()
     venv = Venv(tmp_path / "uv-venv")
-    assert hooks(venv) == ["maturin_hook-pyo3_pure.pth"]
+    assert hooks(venv) == HOOKED
 
     def uv_run(code: str) -> Result:
         return run([uv(), "run", "python", "-c", code], cwd=source, env=env)

@@ -94,6 +94,39 @@ def test_touch_and_unrelated_files_do_not_rebuild(mixed: tuple[Venv, Path]) -> N
     assert result.stderr == "", result.describe()
 
 
+LOADED_NATIVE = (
+    "import sys, pyo3_mixed; print(pyo3_mixed.get_value(), "
+    "sorted(m for m in ('maturin_import_hook._fast', 'maturin_import_hook._native') if m in sys.modules))"
+)
+
+
+def test_an_up_to_date_import_loads_no_native_module(mixed: tuple[Venv, Path]) -> None:
+    """The quick check (plain stats, in Python) answers an unchanged project; a touch makes
+    `_fast` decide once, which writes the quick check again."""
+    venv, source = mixed
+    quick_check = venv.root / "share" / "maturin-hook" / "pyo3_mixed.quick-check"
+    header = python(venv, "from maturin_import_hook import _finder; print(_finder.QUICK_CHECK_HEADER)")
+    assert quick_check.read_text().splitlines()[0] == header.stdout.strip()
+    assert python(venv, LOADED_NATIVE).stdout.strip() == "22 []"
+    os.utime(source / "src" / "lib.rs")
+    touched = python(venv, LOADED_NATIVE)
+    assert touched.stdout.strip() == "22 ['maturin_import_hook._fast']", touched.describe()
+    assert touched.stderr == ""
+    assert python(venv, LOADED_NATIVE).stdout.strip() == "22 []"
+
+
+def test_the_quick_check_does_not_hide_a_changed_build_environment(mixed: tuple[Venv, Path]) -> None:
+    venv, _ = mixed
+    # a variable of maturin's (cargo does not read it, so the rebuild compiles nothing)
+    changed = python(venv, LOADED_NATIVE, env=venv.env(MATURIN_QUICK_CHECK_TEST="1"))
+    assert 'MATURIN_QUICK_CHECK_TEST was unset, now "1"' in changed.stderr, changed.describe()
+    # the same again, and a variable no build reads, is no change
+    again = python(venv, LOADED_NATIVE, env=venv.env(MATURIN_QUICK_CHECK_TEST="1", UNRELATED="1"))
+    assert again.stdout.strip() == "22 []", again.describe()
+    back = python(venv, LOADED_NATIVE)
+    assert 'MATURIN_QUICK_CHECK_TEST was "1", now unset' in back.stderr, back.describe()
+
+
 def test_restored_old_copy_is_rebuilt(mixed: tuple[Venv, Path], tmp_path: Path) -> None:
     venv, source = mixed
     lib = source / "src" / "lib.rs"
@@ -333,15 +366,19 @@ def test_two_interpreter_versions_use_the_hook_at_once(
 def test_develop_without_hook_and_pip_uninstall_remove_the_pth(mixed: tuple[Venv, Path]) -> None:
     venv, source = mixed
     site = venv.site_packages
+    quick_check = venv.root / "share" / "maturin-hook" / "pyo3_mixed.quick-check"
     assert [p.name for p in site.glob("maturin_hook-*.pth")] == ["maturin_hook-pyo3_mixed.pth"]
+    assert quick_check.is_file()
     venv.maturin("develop", "-m", source / "Cargo.toml")
     assert list(site.glob("maturin_hook-*.pth")) == []
+    assert not quick_check.exists()
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 33;")
     assert python(venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "22"
     venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
     assert len(list(site.glob("maturin_hook-*.pth"))) == 1
     venv.pip("uninstall", "-y", "pyo3-mixed")
     assert list(site.glob("maturin_hook-*.pth")) == []
+    assert not quick_check.exists()
 
 
 def test_startup_imports_nothing_heavy(mixed: tuple[Venv, Path]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from support import CopyFixture, Venv, python, replace_in, run
+from support import FIXTURES_DIR, CopyFixture, Venv, copy_project, make_hook_venv, python, replace_in, run
 
 
 def attacker() -> list[str]:
@@ -91,3 +91,37 @@ def test_the_hook_makes_its_directories_private(
     for directory in made[: made.index(shared_build_dir)]:
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
+
+
+@pytest.fixture
+def readable_dir() -> Iterator[Path]:
+    """A directory every user can read, outside the test's own tmp dir, which other users
+    cannot enter."""
+    directory = Path(tempfile.mkdtemp(prefix="maturin-readable-"))
+    directory.chmod(0o755)
+    yield directory
+    shutil.rmtree(directory)
+
+
+def test_a_user_who_cannot_write_the_environment_imports_an_up_to_date_project(
+    readable_dir: Path,
+) -> None:
+    """A venv installed by one user (a shared or system-wide install, a container image) and
+    imported by another, who can read it but not write it, nor the owner's build cache."""
+    as_reader = attacker()
+    venv = make_hook_venv(readable_dir / "venv")
+    source = copy_project(FIXTURES_DIR / "pyo3-mixed", readable_dir / "project")
+    venv.maturin("develop", "--with-hook", "-m", source / "Cargo.toml")
+    reader_env = venv.env(HOME="/nonexistent")
+    reader_env.pop("MATURIN_BUILD_DIR", None)
+    code = "import pyo3_mixed; print(pyo3_mixed.get_value())"
+    result = run([*as_reader, venv.python, "-c", code], env=reader_env, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "22", result.describe()
+    assert result.stderr == "", result.describe()
+    # a real change needs a rebuild, which only the environment's owner can make: said so
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 22;", "VALUE: i64 = 23;")
+    result = run([*as_reader, venv.python, "-c", code], env=reader_env, check=False)
+    assert result.returncode == 1, result.describe()
+    assert "something it is built from changed since it was built" in result.stderr, result.describe()
+    assert f"you cannot write its environment {venv.root}, which belongs to uid 0" in result.stderr
+    assert "Its owner rebuilds it by importing it" in result.stderr

@@ -30,6 +30,8 @@ class Project(NamedTuple):
     """The modules of the project (top-level, or a dotted `.rs` module)."""
     lock_timeout_seconds: float | None
     show_warnings: bool
+    quick_check: str | None = None
+    """The project's quick check (see `_finder`), for the `.pth` front ends."""
 
 
 def projects(imported_only: bool) -> list[Project]:
@@ -56,9 +58,17 @@ def projects(imported_only: bool) -> list[Project]:
 
 def is_fresh(project: Project) -> bool:
     """The import's own check (stats of the recorded inputs): the build is up to date."""
+    from maturin_import_hook import _finder
+
+    return _finder.is_fresh(project.request, project.quick_check)
+
+
+def inputs_state(project: Project) -> str | None:
+    """A short hash of the stats of the inputs of the project's last build: while it is what it
+    was when a build failed, the build would fail again. None without a record."""
     from maturin_import_hook import _fast
 
-    return _fast.is_fresh(project.request, sys.prefix)
+    return _fast.inputs_state(project.request, sys.prefix)
 
 
 def bring_up_to_date(project: Project) -> Outcome:
