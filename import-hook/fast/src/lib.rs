@@ -12,6 +12,7 @@ use maturin_hook_core::project_discovery;
 use maturin_hook_core::python::{
     outcome_to_python, python_interrupted, settings_from_python, settings_to_python, PyReporter,
 };
+use maturin_hook_core::quick_check;
 use maturin_hook_core::record::extension_module;
 use maturin_hook_core::request::BuildRequest;
 use maturin_hook_core::settings::{HookSettings, SETTINGS};
@@ -73,6 +74,13 @@ fn to_json(request: &BuildRequest) -> PyResult<String> {
 #[pyfunction]
 fn is_fresh(request: &str, environment: PathBuf) -> bool {
     parse_request(request).is_ok_and(|request| pipeline::is_up_to_date(&request, &environment))
+}
+
+/// A short hash of the stats of the inputs of the last build of `request` in `environment`
+/// (see `pipeline::inputs_state`): unchanged, a build that failed would fail again.
+#[pyfunction]
+fn inputs_state(request: &str, environment: PathBuf) -> Option<String> {
+    pipeline::inputs_state(&parse_request(request).ok()?, &environment)
 }
 
 /// The extension module of a `.rs` file request when its build is up to date.
@@ -178,6 +186,7 @@ fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(project_request, module)?)?;
     module.add_function(wrap_pyfunction!(rs_file_request, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
+    module.add_function(wrap_pyfunction!(inputs_state, module)?)?;
     module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
     module.add_function(wrap_pyfunction!(run, module)?)?;
     module.add_function(wrap_pyfunction!(parse_maturin_settings, module)?)?;
@@ -189,5 +198,7 @@ fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(path_dependencies, module)?)?;
     // what `maturin_import_hook._outcome.Action` must spell (a test compares them)
     module.add("ACTIONS", Action::NAMES)?;
+    // what `maturin_import_hook._finder.QUICK_CHECK_HEADER` must be (a test compares them)
+    module.add("QUICK_CHECK_HEADER", quick_check::header())?;
     Ok(())
 }

@@ -5,7 +5,8 @@ get the import's own check: a few stats each, nothing more when nothing changed.
 rebuilt by the import's pipeline and its modules are reloaded (as `importlib.reload` reloads
 them through the importer that owns them), with one line on stderr saying what was rebuilt and
 why. A failed build becomes the cell's error (the compiler's messages, no traceback) and the cell
-does not run; the previous build stays loaded, and the next cell tries again.
+does not run; the previous build stays loaded. The cells after it run with that build, and the
+first cell after an input changed tries again (and says "fixed" when it builds).
 
 `%%rust my_mod`: the cell is the source of a standalone pyo3 module, built as the `.rs` file
 importer builds a file (in the target directory shared by every `.rs` file, so pyo3 compiles
@@ -19,6 +20,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -31,10 +33,18 @@ _EXTENSION: _Extension | None = None
 
 
 class CellBuildError(Exception):
-    """A build the cell needed failed: IPython shows the message, without a traceback."""
+    """A build the cell needed failed: IPython shows the message, without a traceback. The
+    exception's text is plain; what the frontend renders keeps the compiler's colours."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_ANSI_ESCAPE.sub("", message))
+        self.rendered = message
 
     def _render_traceback_(self) -> list[str]:
-        return str(self).splitlines()
+        return self.rendered.splitlines()
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class _Extension:
@@ -47,9 +57,10 @@ class _Extension:
         """Request -> its extension file as the kernel loaded it and that file's identity, so
         that a build by another process (`maturin develop` in a terminal, a pytest run) is
         reloaded too."""
-        self.failed: dict[str, str] = {}
-        """Request -> the message of its last failed build: while it fails the same way, the
-        cells run with the previous build."""
+        self.failed: dict[str, tuple[str, str | None]] = {}
+        """Request -> the message of its last failed build and the state of its inputs then
+        (see `_hooked_projects.inputs_state`): until an input changes, the cells run with the
+        previous build, and no build is tried."""
         self.rust_cells: dict[str, object] = {}
         """Module name -> the module of a `%%rust` cell."""
 
@@ -65,6 +76,10 @@ class _Extension:
                 loaded = self.loaded[project.request] = _loaded_extension(project)
             if _hooked_projects.is_fresh(project) and _identity(loaded[0]) == loaded[1]:
                 continue
+            failed = self.failed.get(project.request)
+            if failed is not None and failed[1] is not None:
+                if failed[1] == _hooked_projects.inputs_state(project):
+                    continue  # it would fail as it did: the error was shown, the cell runs as before
             failure = self._rebuild_and_reload(project)
             if failure is not None:
                 self._reject_cell(failure)
@@ -78,15 +93,16 @@ class _Extension:
                 outcome = _hooked_projects.bring_up_to_date(project)
         except ImportHookError as failure:
             message = _failure_message(failure, names, _CELL_DID_NOT_RUN.format(names=names))
-            if self.failed.get(project.request) == message:
+            before = self.failed.get(project.request)
+            self.failed[project.request] = (message, _hooked_projects.inputs_state(project))
+            if before is not None and before[0] == message:
                 _say(
                     f"maturin_import_hook: {names} still fails to build (the errors shown before); "
                     "this cell runs with its previous build"
                 )
                 return None
-            self.failed[project.request] = message
             return CellBuildError(message)
-        self.failed.pop(project.request, None)
+        fixed = self.failed.pop(project.request, None) is not None
         if outcome.action is Action.SOURCES_GONE:
             self.gone.add(project.request)
             return None
@@ -112,7 +128,8 @@ class _Extension:
         why = f" ({_short_reason(outcome.reason)})" if outcome.reason else ""
         left = f"; {_reload.left_behind_message(left_behind)}" if left_behind else ""
         if outcome.built:
-            _say(f"maturin_import_hook: rebuilt {names}{why} in {seconds:.2f}s and reloaded it{left}")
+            what = "fixed: rebuilt" if fixed else "rebuilt"
+            _say(f"maturin_import_hook: {what} {names}{why} in {seconds:.2f}s and reloaded it{left}")
         elif outcome.source is not None:
             store = f"from the store ({outcome.source})"
             _say(f"maturin_import_hook: restored {names}{why} {store} and reloaded it{left}")
@@ -132,7 +149,7 @@ class _Extension:
         class Rejecter:
             def visit(self, node: object) -> object:
                 extension._stop_rejecting()
-                raise rejected(str(failure))
+                raise rejected(failure.rendered)
 
         self.failure = failure
         self.shell.ast_transformers.append(Rejecter())
