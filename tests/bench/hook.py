@@ -37,6 +37,10 @@ maturin_import_hook package before it looks at the variable.
   command the hook's rebuild ran, which must compile exactly the project's crate;
   hook-overhead-beyond-cargo: the difference of their medians.
 - hook-import-touch: `os.utime` on src/lib.rs (content unchanged), then `import pyo3_mixed`.
+- hook-import-fresh-<fixture>: the up-to-date import of other layouts, each in venvs and project
+  copies of its own: pyo3-pure (pure Rust), ext-submodule (watchfiles' layout: the extension is
+  a submodule that the package's modules import from) and src-layout (pendulum's: a rust/ crate
+  and a src/ package with several submodules importing from the extension).
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ from common import (
     trace,
 )
 from develop import CRATE, FIXTURE, Workspace
-from support import Result, Venv, copy_project, run
+from support import FIXTURES_DIR, Result, Venv, copy_project, run
 
 MODULE = "pyo3_mixed"
 DOCS_DIRS, DOCS_FILES_PER_DIR = 100, 100  # 10,000 files under docs/
@@ -127,6 +131,7 @@ class Setup(Workspace):
     """One side: a venv with a maturin and its hook, the project installed with the hook."""
 
     site_packages: Path = Path()
+    manifest: str = "Cargo.toml"
 
     @property
     def startup_file(self) -> Path:
@@ -152,7 +157,7 @@ class Setup(Workspace):
 
     def install(self) -> None:
         """Installs the project with the hook, as users of each side do."""
-        manifest = self.project / "Cargo.toml"
+        manifest = self.project / self.manifest
         if self.tool.name == OURS:
             run([self.tool.maturin, "develop", "--with-hook", "-m", manifest], cwd=self.root, env=self.env())
         else:
@@ -480,6 +485,59 @@ def add_docs(ctx: Context, setups: dict[str, Setup]) -> None:
         )
 
 
+LAYOUTS = (
+    ("pyo3-pure", "Cargo.toml", "pyo3_pure", "pure Rust"),
+    ("ext-submodule", "Cargo.toml", "watch_like", "watchfiles' layout"),
+    ("src-layout", "rust/Cargo.toml", "pend_like", "pendulum's layout"),
+)
+
+LAYOUT_SCRIPT = """\
+import time
+start = time.perf_counter()
+import {module}
+print(time.perf_counter() - start)
+"""
+
+
+def layout_imports(ctx: Context) -> None:
+    """The up-to-date import of other project layouts, hook on minus hook off, per tool."""
+    wheel = find_wheel(ctx)
+    wheelhouse = ensure_wheelhouse(ctx)
+    runs = many_runs(ctx)
+    for fixture, manifest, module, layout in LAYOUTS:
+        script = LAYOUT_SCRIPT.format(module=module)
+        setups: dict[str, Setup] = {}
+        for tool in ctx.tools:
+            root = HOOK_WORK_DIR / f"layout-{fixture}" / tool.name
+            copy_project(FIXTURES_DIR / fixture, root / "project")
+            installed = tool_venv(ctx, tool, root / "venv", wheel, wheelhouse)
+            ws = Setup(installed, root, site_packages=Venv(root / "venv").site_packages, manifest=manifest)
+            log(f"[hook] {tool.name}: {fixture} installed with the hook, warm-up imports")
+            ws.install()
+            ws.python_c(script)  # upstream builds here: no build status of its own yet
+            setups[tool.name] = ws
+
+        metric = ctx.results.metric(
+            f"hook-import-fresh-{fixture}",
+            f"up-to-date `import {module}` ({fixture}, {layout}), hook on minus hook off",
+        )
+        log(f"[hook] {metric.name}: {runs} runs per tool and variant, alternating")
+        variants = {"hooked": layout_import(script, True), "off": layout_import(script, False)}
+        paired(ctx, setups, runs, variants, "off", {"hooked": metric})
+
+
+def layout_import(script: str, hook: bool) -> Callable[[Setup], float]:
+    """One in-process time of an up-to-date import by `script` (LAYOUT_SCRIPT)."""
+
+    def once(ws: Setup) -> float:
+        completed = ws.python_c(script, hook=hook)
+        if "building" in completed.stderr:
+            raise BenchError(f"{ws.tool.name}: rebuilt, nothing changed\n{completed.describe()}")
+        return float(completed.stdout.split()[-1])
+
+    return once
+
+
 def run_scenarios(ctx: Context) -> None:
     setups = setup(ctx)
     subprocesses(ctx, setups)
@@ -502,3 +560,4 @@ def run_scenarios(ctx: Context) -> None:
         "hook-import-fresh-10k",
         "the same with 10,000 more files under docs/ of the project, hook on minus hook off",
     )
+    layout_imports(ctx)

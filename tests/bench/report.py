@@ -31,6 +31,8 @@ def format_value(value: float | None, unit: str) -> str:
         return "-"
     if unit != "s":
         return f"{value:g}"
+    if abs(value) < 0.001:
+        return f"{value * 1000:.2f} ms"
     if abs(value) < 0.01:
         return f"{value * 1000:.1f} ms"
     if abs(value) < 1:
