@@ -16,6 +16,7 @@
 //! - [`report`]: the [`report::Reporter`] every front end implements (the library never prints);
 //! - [`fingerprint`]: per-file stamps and hashes, cargo's dep-info;
 //! - [`lock`]: one build of a project at a time;
+//! - [`last_failure`]: the last failed build of a project, for `status`;
 //! - [`build_environment`]: the environment variables a build depends on;
 //! - [`cache_location`]: where the build cache is;
 //! - [`dist_info`], [`project_discovery`]: which local projects an import could mean;
@@ -37,6 +38,7 @@ pub mod decision;
 pub mod dist_info;
 pub mod fingerprint;
 pub mod interrupt;
+pub mod last_failure;
 pub mod lock;
 pub mod outcome;
 pub mod pipeline;
@@ -56,6 +58,21 @@ pub mod trust;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::Path;
+
+/// How long ago `at` (seconds since the Unix epoch) was, for a person: `just now`, `3 min
+/// ago`, `2 h ago`, `4 days ago`.
+pub fn time_ago(at: u64) -> String {
+    let age = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|now| now.as_secs().saturating_sub(at))
+        .unwrap_or_default();
+    match age {
+        0..60 => "just now".to_string(),
+        60..3600 => format!("{} min ago", age / 60),
+        3600..86400 => format!("{} h ago", age / 3600),
+        _ => format!("{} days ago", age / 86400),
+    }
+}
 
 /// The first 16 hex digits of the sha256 of `bytes`: names of cache entries.
 pub fn short_hash(bytes: &[u8]) -> String {

@@ -221,11 +221,13 @@ impl BuildRecord {
         }
     }
 
-    /// Saves the record, and the quick check of imports that it now answers for.
+    /// Saves the record (of a build that succeeded, or found up to date), and the quick check
+    /// of imports that it now answers for.
     pub fn save(&self, state_dir: &Path) -> Result<()> {
         let path = state_dir.join(RECORD_FILE);
         crate::write_json_atomically(&path, self)?;
         crate::quick_check::write(self, &path);
+        crate::last_failure::clear(state_dir);
         Ok(())
     }
 

@@ -90,17 +90,7 @@ pub struct Provenance {
 impl Provenance {
     /// `built 2 h ago on branch main on ci-runner` (what the report of a restore says).
     pub fn describe(&self) -> String {
-        let age = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|now| now.as_secs().saturating_sub(self.at))
-            .unwrap_or_default();
-        let age = match age {
-            0..60 => "just now".to_string(),
-            60..3600 => format!("{} min ago", age / 60),
-            3600..86400 => format!("{} h ago", age / 3600),
-            _ => format!("{} days ago", age / 86400),
-        };
-        let mut text = format!("built {age}");
+        let mut text = format!("built {}", crate::time_ago(self.at));
         if let Some(git) = &self.git {
             text.push_str(&format!(" on {git}"));
         }

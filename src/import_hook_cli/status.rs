@@ -13,6 +13,7 @@ use crate::rs_file;
 use anyhow::Result;
 use maturin_hook_core::cache_location;
 use maturin_hook_core::decision::{decide, Decision, Settings, Situation};
+use maturin_hook_core::last_failure::{self, LastFailure};
 use maturin_hook_core::record::{BuildRecord, Checking, Loaded};
 use maturin_hook_core::request::BuildRequest;
 use maturin_hook_core::store::Store;
@@ -34,6 +35,8 @@ pub struct ProjectStatus {
     /// The project directory (a `.rs` file for the file importer).
     pub source: PathBuf,
     pub next_import: NextImport,
+    /// The last build that failed, unless one succeeded since.
+    pub last_failure: Option<LastFailure>,
     pub state_dir: PathBuf,
 }
 
@@ -186,6 +189,7 @@ fn project_status(
         settings,
         source,
         next_import: next_import(request, &environment.root),
+        last_failure: last_failure::read(&id.state_dir),
         state_dir: id.state_dir,
     })
 }
@@ -334,6 +338,9 @@ pub fn status(environment: &Environment, format: OutputFormat, out: &mut dyn Wri
                 match &next.reason {
                     Some(reason) => writeln!(out, "    next import: {said}: {reason}")?,
                     None => writeln!(out, "    next import: {said}")?,
+                }
+                if let Some(failure) = &project.last_failure {
+                    writeln!(out, "    last build:  failed {}", failure.describe())?;
                 }
             }
         }

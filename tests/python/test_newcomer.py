@@ -54,6 +54,19 @@ def test_status_says_what_the_next_import_will_do_without_building(
     # nothing was built: the import still does it
     result = python(hook_venv, "import pyo3_mixed; print(pyo3_mixed.get_value())")
     assert result.stdout.strip() == "23" and "building" in result.stderr
+    assert "last build" not in status(hook_venv)
+
+    # a failed build (here by an import) is shown until a build succeeds
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 23;", 'VALUE: i64 = "23";')
+    failed = python(hook_venv, "import pyo3_mixed", check=False)
+    assert failed.returncode == 1 and "error[E0308]" in failed.stderr, failed.describe()
+    shown = status(hook_venv)
+    assert "last build:  failed just now: error[E0308]: mismatched types (cargo failed" in shown, shown
+    (project,) = json.loads(status(hook_venv, "--format", "json"))
+    assert project["last_failure"]["first_error"] == "error[E0308]: mismatched types", project
+    replace_in(source / "src" / "lib.rs", 'VALUE: i64 = "23";', "VALUE: i64 = 24;")
+    assert python(hook_venv, "import pyo3_mixed; print(pyo3_mixed.get_value())").stdout.strip() == "24"
+    assert "last build" not in status(hook_venv)
 
 
 def test_status_lists_the_importers_projects_and_rs_files(

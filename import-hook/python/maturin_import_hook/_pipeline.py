@@ -49,8 +49,13 @@ class Reporter:
         self.colour = _colour_wanted()
         """Whether cargo colours its output when the settings leave it to it (no `--color`)."""
 
-    def waiting_for_lock(self, lock_path: str) -> None:
-        _logger().info("waiting on lock %s", lock_path)
+    def waiting_for_lock(self, lock_path: str, holder: str | None, waited: float) -> None:
+        """Another process builds the project: when the wait starts, then every 10 s."""
+        held_by = f": {holder}" if holder is not None else ""
+        if waited == 0:
+            _logger().info("waiting on lock %s%s", lock_path, held_by)
+        else:
+            _logger().info('still waiting for another build of "%s" (%.0f s)%s', self.name, waited, held_by)
 
     def building(self, project: str, reason: str, full: bool, output_log: str) -> None:
         self.built = True
@@ -149,18 +154,24 @@ def bring_up_to_date(
     importer (see `_native.build`). A failed build raises `BuildError`, a wait that took longer
     than `lock_timeout_seconds` `ImportHookError`; the installed build stays as it was."""
     from maturin_import_hook._outcome import Action
+    from maturin_import_hook.error import BuildError
 
     if reporter is None:
         reporter = Reporter(name, show_warnings)
     lock_timeout_seconds = lock_timeout(lock_timeout_seconds)
-    outcome = _fast.run(request, sys.prefix, reporter, lock_timeout_seconds, force)
-    if outcome.action is Action.FULL_BUILD_NEEDED:
-        from maturin_import_hook import _native
+    try:
+        outcome = _fast.run(request, sys.prefix, reporter, lock_timeout_seconds, force)
+        if outcome.action is Action.FULL_BUILD_NEEDED:
+            from maturin_import_hook import _native
 
-        with program_streams_kept():
-            outcome = _native.build(
-                request, sys.prefix, reporter, lock_timeout_seconds, force, generate, maturin
-            )
+            with program_streams_kept():
+                outcome = _native.build(
+                    request, sys.prefix, reporter, lock_timeout_seconds, force, generate, maturin
+                )
+    except BuildError as failure:
+        # for `maturin import-hook status`, until a build succeeds
+        _fast.record_failure(request, sys.prefix, failure.reason, failure.diagnostics)
+        raise
     if outcome.built:
         reporter.report_warnings()
     return outcome
