@@ -12,6 +12,7 @@
 //! importer: cargo dies with it, but its rustc would be re-parented and keep writing into the
 //! target directory) are found and killed by the next build.
 
+use crate::lock::{Holder, LockWait};
 use crate::report::{BuildKind, BuildStart, OutputLine, Reporter};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -54,7 +55,11 @@ pub fn requested() -> bool {
 /// What a build thread tells the reporter of the thread that started the build (see
 /// [`Forwarded`]).
 enum Event {
-    WaitingForLock(PathBuf),
+    WaitingForLock {
+        lock: PathBuf,
+        holder: Option<Holder>,
+        waited: Duration,
+    },
     Building {
         project: String,
         reason: String,
@@ -105,8 +110,12 @@ impl Forwarded {
 }
 
 impl Reporter for Forwarded {
-    fn waiting_for_lock(&self, lock: &Path) {
-        self.send(Event::WaitingForLock(lock.to_path_buf()));
+    fn waiting_for_lock(&self, wait: &LockWait<'_>) {
+        self.send(Event::WaitingForLock {
+            lock: wait.lock.to_path_buf(),
+            holder: wait.holder.clone(),
+            waited: wait.waited,
+        });
     }
 
     fn building(&self, build: &BuildStart<'_>) {
@@ -149,7 +158,15 @@ impl Reporter for Forwarded {
 
 fn deliver(reporter: &dyn Reporter, event: Event) {
     match event {
-        Event::WaitingForLock(lock) => reporter.waiting_for_lock(&lock),
+        Event::WaitingForLock {
+            lock,
+            holder,
+            waited,
+        } => reporter.waiting_for_lock(&LockWait {
+            lock: &lock,
+            holder,
+            waited,
+        }),
         Event::Building {
             project,
             reason,

@@ -164,9 +164,9 @@ pub fn run(
         Decision::UpToDate { adopted: true, .. } => {}
     }
     let mut waited = false;
-    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |lock| {
+    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |wait| {
         waited = true;
-        reporter.waiting_for_lock(lock);
+        reporter.waiting_for_lock(wait);
     })?;
     let store = Store::local();
     let mut outcome = match decide_listed(&known, environment, options.force, store.as_ref())? {

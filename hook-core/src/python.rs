@@ -5,7 +5,7 @@
 //! own: the types live in the Python package.
 
 use crate::interrupt::Interrupted;
-use crate::lock::LockTimeout;
+use crate::lock::{Holder, LockTimeout, LockWait};
 use crate::outcome::Outcome;
 use crate::report::{BuildKind, BuildStart, OutputLine, Reporter};
 use crate::settings::{HookSettings, Value};
@@ -30,7 +30,7 @@ pub fn python_interrupted() -> bool {
 }
 
 /// Calls the methods of a Python reporter object (see `maturin_import_hook._pipeline.Reporter`):
-/// `waiting_for_lock(path)`, `building(project, reason, is_full)`, `step(message)`,
+/// `waiting_for_lock(path, holder, waited_seconds)`, `building(project, reason, is_full)`, `step(message)`,
 /// `warning(message)`, `output(line, is_diagnostic)`, its attribute `colour`, and, for a
 /// failure, `build_failed(reason)` and `lock_timed_out(message)`, which return the exception to
 /// raise. Its output is always captured: a build inside a Python program must not write to the
@@ -72,8 +72,12 @@ impl PyReporter {
 }
 
 impl Reporter for PyReporter {
-    fn waiting_for_lock(&self, lock: &Path) {
-        self.call("waiting_for_lock", (lock.to_path_buf(),));
+    fn waiting_for_lock(&self, wait: &LockWait<'_>) {
+        let holder = wait.holder.as_ref().map(Holder::describe);
+        self.call(
+            "waiting_for_lock",
+            (wait.lock.to_path_buf(), holder, wait.waited.as_secs_f64()),
+        );
     }
 
     fn building(&self, build: &BuildStart<'_>) {

@@ -2,6 +2,7 @@
 //! the import hook's logger, the watcher, the notebook extension and the pytest plugin each
 //! implement [`Reporter`] and decide how to show it.
 
+use crate::lock::LockWait;
 use std::path::Path;
 
 /// What kind of build runs.
@@ -43,8 +44,9 @@ pub enum OutputLine<'a> {
 
 /// Receives what a build reports. Every method has a default that shows nothing.
 pub trait Reporter: Sync {
-    /// Another process builds this project; this one waits for `lock` first.
-    fn waiting_for_lock(&self, _lock: &Path) {}
+    /// Another process builds this project; this one waits for its lock first (called when the
+    /// wait starts, then every [`crate::lock::PROGRESS_EVERY`]).
+    fn waiting_for_lock(&self, _wait: &LockWait<'_>) {}
 
     /// A build starts.
     fn building(&self, _build: &BuildStart<'_>) {}

@@ -8,6 +8,7 @@ mod build_output;
 use maturin_hook::develop::{develop, develop_request};
 use maturin_hook::environment::Environment;
 use maturin_hook::hook_core::interrupt;
+use maturin_hook::hook_core::lock::LockWait;
 use maturin_hook::hook_core::pipeline::Options;
 use maturin_hook::hook_core::python::{outcome_to_python, python_interrupted, PyReporter};
 use maturin_hook::hook_core::report::{BuildKind, BuildStart, OutputLine, OutputSorter, Reporter};
@@ -192,8 +193,8 @@ impl CapturingReporter {
 }
 
 impl Reporter for CapturingReporter {
-    fn waiting_for_lock(&self, lock: &Path) {
-        self.inner.waiting_for_lock(lock);
+    fn waiting_for_lock(&self, wait: &LockWait<'_>) {
+        self.inner.waiting_for_lock(wait);
     }
 
     fn building(&self, build: &BuildStart<'_>) {

@@ -197,9 +197,9 @@ pub fn develop(
     let settings = request.settings_fingerprint(&python);
 
     let mut waited = false;
-    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |lock| {
+    let _lock = ProjectLock::acquire(&state_dir, options.lock_timeout, |wait| {
         waited = true;
-        reporter.waiting_for_lock(lock);
+        reporter.waiting_for_lock(wait);
     })?;
     let known = match &request.request {
         Some(build) => Some(build.known(&request.environment)?),

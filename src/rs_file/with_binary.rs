@@ -41,8 +41,8 @@ pub(super) fn build(
 ) -> Result<RsFileBuilt> {
     let started = Instant::now();
     let module = request.module_name.as_str();
-    let _lock = ProjectLock::acquire(&layout.state_dir, request.lock_timeout, |lock| {
-        reporter.waiting_for_lock(lock)
+    let _lock = ProjectLock::acquire(&layout.state_dir, request.lock_timeout, |wait| {
+        reporter.waiting_for_lock(wait)
     })?;
     let wheel_dir = layout.entry.join("wheel");
     let command_for = |manifest: &Path| {

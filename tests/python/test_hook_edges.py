@@ -535,6 +535,10 @@ def test_waiters_say_they_found_it_rebuilt(copy_fixture: CopyFixture, hook_venv:
     assert sum("rebuilt and loaded package" in err for err in errors) == 1, errors
     waiters = [err for err in errors if "waiting on lock" in err]
     assert waiters and all("rebuilt by another process" in err for err in waiters), errors
+    # whom they wait for: the builder wrote it into the lock file
+    (builder,) = [p for p, err in zip(processes, errors) if "rebuilt and loaded package" in err]
+    holder = f": process {builder.pid} (python -c {GET_PURE}), building since"
+    assert all(holder in err for err in waiters), errors
 
 
 def test_a_failed_build_shows_the_compilers_errors_once(copy_fixture: CopyFixture, hook_venv: Venv) -> None:
@@ -588,3 +592,24 @@ def test_the_wait_for_another_build_is_bounded_by_the_environment_variable_it_na
     assert "timed out after 1 seconds" in result.stdout, result.describe()
     assert "MATURIN_IMPORT_HOOK_LOCK_TIMEOUT" in result.stdout
     assert python(hook_venv, GET_PURE).stdout.strip() == "21"
+
+
+def test_a_long_wait_for_another_build_says_it_still_waits(
+    copy_fixture: CopyFixture, hook_venv: Venv
+) -> None:
+    import fcntl
+
+    source = copy_fixture("pyo3-pure")
+    hooked(hook_venv, source)
+    status = json.loads(
+        run([MATURIN, "import-hook", "status", "--format", "json"], env=hook_venv.env()).stdout
+    )
+    (state_dir,) = [project["state_dir"] for project in status]
+    replace_in(source / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 22;")
+    with open(Path(state_dir) / "lock", "a") as lock:  # a holder that says nothing of itself
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        env = hook_venv.env(MATURIN_IMPORT_HOOK_LOCK_TIMEOUT="11")
+        result = python(hook_venv, "import pyo3_pure", env=env, check=False)
+    assert "waiting on lock" in result.stderr, result.describe()
+    assert 'still waiting for another build of "pyo3_pure" (10 s)' in result.stderr, result.describe()
+    assert "timed out after 11 seconds" in result.stderr

@@ -6,6 +6,7 @@
 //! is the importing interpreter's `sys.prefix`.
 
 use maturin_hook_core::interrupt;
+use maturin_hook_core::last_failure;
 use maturin_hook_core::outcome::Action;
 use maturin_hook_core::pipeline::{self, Options};
 use maturin_hook_core::project_discovery;
@@ -81,6 +82,18 @@ fn is_fresh(request: &str, environment: PathBuf) -> bool {
 #[pyfunction]
 fn inputs_state(request: &str, environment: PathBuf) -> Option<String> {
     pipeline::inputs_state(&parse_request(request).ok()?, &environment)
+}
+
+/// Keeps a failed build of `request` in `environment` for `maturin import-hook status` (see
+/// `last_failure`): what failed in one line, and the compiler's diagnostics.
+#[pyfunction]
+fn record_failure(request: &str, environment: PathBuf, reason: &str, diagnostics: &str) {
+    let Ok(request) = parse_request(request) else {
+        return;
+    };
+    if let Ok(id) = request.id(&environment) {
+        last_failure::record(&id.state_dir, reason, diagnostics);
+    }
 }
 
 /// The extension module of a `.rs` file request when its build is up to date.
@@ -187,6 +200,7 @@ fn _fast(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(rs_file_request, module)?)?;
     module.add_function(wrap_pyfunction!(is_fresh, module)?)?;
     module.add_function(wrap_pyfunction!(inputs_state, module)?)?;
+    module.add_function(wrap_pyfunction!(record_failure, module)?)?;
     module.add_function(wrap_pyfunction!(rs_file_extension_if_fresh, module)?)?;
     module.add_function(wrap_pyfunction!(run, module)?)?;
     module.add_function(wrap_pyfunction!(parse_maturin_settings, module)?)?;

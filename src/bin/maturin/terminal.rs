@@ -1,20 +1,31 @@
 //! How the command line shows what a build reports: its own lines on stderr, cargo's output
 //! straight on the terminal (with cargo's colours and progress bar), as upstream maturin does.
 
+use maturin_hook::hook_core::lock::LockWait;
 use maturin_hook::hook_core::outcome::Outcome;
 use maturin_hook::hook_core::report::{BuildKind, BuildStart, Reporter};
 use maturin_hook::import_hook_cli::StderrWarnings;
 use maturin_hook::watch::WatchReporter;
-use std::path::Path;
 
 pub struct TerminalReporter;
 
 impl Reporter for TerminalReporter {
-    fn waiting_for_lock(&self, lock: &Path) {
-        eprintln!(
-            "⏳ Waiting for another build of this project to finish ({} is locked)",
-            lock.display()
-        );
+    fn waiting_for_lock(&self, wait: &LockWait<'_>) {
+        let holder = wait
+            .holder
+            .as_ref()
+            .map_or(String::new(), |holder| format!(": {}", holder.describe()));
+        if wait.waited.is_zero() {
+            eprintln!(
+                "⏳ Waiting for another build of this project to finish ({} is locked){holder}",
+                wait.lock.display()
+            );
+        } else {
+            eprintln!(
+                "⏳ Still waiting ({:.0} s){holder}",
+                wait.waited.as_secs_f64()
+            );
+        }
     }
 
     fn building(&self, build: &BuildStart<'_>) {
