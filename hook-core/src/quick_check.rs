@@ -1,6 +1,7 @@
 //! The quick check: what an import of a `.pth`-hooked project reads first, in pure Python,
 //! before it loads any native module. It is the last decision "up to date" written down as
-//! plain data: the stat of every file that decision compared, the build-relevant variables
+//! plain data: the stat of every file that decision compared (the presence only of installed
+//! files whose deletion alone is a change: scripts, dist-info), the build-relevant variables
 //! with the rule that selects them, the environment and the requests it holds for. When all of
 //! it is as written, nothing can have changed and the import goes on; when anything differs
 //! (a touch, a new variable, an unknown format) the import asks `_fast`, whose decision writes
@@ -123,10 +124,19 @@ fn contents(record: &BuildRecord, record_path: &Path) -> Option<String> {
     let inputs = std::iter::once(&saved)
         .chain(&record.manifests)
         .chain(&record.sources)
-        .chain(&record.outputs)
-        .chain(&record.installed_extras);
+        .chain(&record.outputs);
     for input in inputs {
         write_input(&mut text, input)?;
+    }
+    // the decision rebuilds only when one of these is gone (another install may overwrite them)
+    for extra in &record.installed_extras {
+        let path = plain(extra.path.to_str()?)?;
+        let kind = if extra.state.is_some() {
+            "present"
+        } else {
+            "absent"
+        };
+        writeln!(text, "{kind}\t{path}").ok()?;
     }
     Some(text)
 }

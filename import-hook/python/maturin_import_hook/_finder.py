@@ -118,37 +118,38 @@ def _quick_check_holds(path: str, request: str) -> bool:
     this environment. Any doubt (a line it does not know, an error) is a no: the usual check
     decides then."""
     try:
-        with open(path, encoding="utf-8") as file:
-            lines = file.read().split("\n")
-    except (OSError, ValueError):
+        # bytes, decoded here: the first text-mode open of a process costs more than the check
+        with open(path, "rb") as file:
+            lines = file.read().decode("utf-8", "surrogateescape").split("\n")
+    except OSError:
         return False
     if lines[0] != QUICK_CHECK_HEADER:
         return False
-    stat = os.stat
+    stat, access, exists = os.stat, os.access, os.F_OK
     requested = False
     selection = None
     recorded: dict[str, str] = {}
     try:
         for line in lines[1:]:
             kind, _, rest = line.partition("\t")
-            if kind == "file" or kind == "absent":
-                fields = rest.split("\t", 4) if kind == "file" else [rest]
-                try:
-                    found = stat(fields[-1])
-                except FileNotFoundError:
-                    if kind == "absent":
-                        continue
+            if kind == "absent":
+                # (without an exception per file; a file another user's directory hides, such
+                # as the owner's cargo configuration, counts as absent, as written)
+                if access(rest, exists):
                     return False
+            elif kind == "present":
+                if not access(rest, exists):
+                    return False
+            elif kind == "file":
+                mtime, ctime, size, inode, file_path = rest.split("\t", 4)
+                try:
+                    found = stat(file_path)
                 except PermissionError:
-                    # another user's file (the owner's cargo configuration): to a user who
-                    # cannot write this environment, whose owner alone rebuilds it, it stands
-                    # as written
-                    if os.access(sys.prefix, os.W_OK):
+                    # another user's file: to a user who cannot write this environment, whose
+                    # owner alone rebuilds it, it stands as written
+                    if access(sys.prefix, os.W_OK):
                         return False
                     continue
-                if kind == "absent":
-                    return False
-                mtime, ctime, size, inode, _ = fields
                 if (
                     found.st_mtime_ns != int(mtime)
                     or found.st_ctime_ns != int(ctime)
