@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(line.matches('\n').count(), 1);
         assert!(line.ends_with('\n') && line.starts_with("import sys; exec("));
         assert!(
-            line.contains("'share/maturin-hook/my_dist.quick-check'"),
+            line.contains("share/maturin-hook/my_dist.quick-check"),
             "{line}"
         );
         assert_eq!(
