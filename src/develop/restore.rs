@@ -77,11 +77,17 @@ pub fn from_store(
     let requires_dist = requires_dist(&wheel)?;
     let pyproject_path = project_dir.join("pyproject.toml");
     let pyproject = maturin::PyProjectToml::new(&pyproject_path).ok();
+    // as maturin finds it: `-m`, else `[tool.maturin] manifest-path` (a `rust/` crate), else
+    // the project directory's
     let manifest_path = request
         .options
         .cargo_options
         .manifest_path
         .clone()
+        .or_else(|| {
+            let declared = pyproject.as_ref()?.manifest_path()?;
+            Some(project_dir.join(declared))
+        })
         .unwrap_or_else(|| project_dir.join("Cargo.toml"));
     let project = ProjectInstall {
         name: &stored.name,

@@ -223,3 +223,21 @@ def test_the_store_can_be_turned_off_or_kept_small(tmp_path: Path, setting: str)
     assert result.stdout.strip() == "11" and 'building "pyo3_pure"' in result.stderr, result.describe()
     blobs = tmp_path / "build" / "store" / "v1" / "blobs"
     assert not blobs.exists() or len(list(blobs.iterdir())) == 0, list(blobs.iterdir())
+
+
+def test_a_restored_rust_directory_layout_rebuilds_its_next_edit(tmp_path: Path) -> None:
+    """pendulum's layout (`[tool.maturin] manifest-path = "rust/Cargo.toml"`), developed from the
+    project directory: a develop that restores from the store names the crate's manifest as the
+    compiling one does, so that the next edit rebuilds."""
+    checkout = Checkout(tmp_path, "src-layout")
+    first, second = make_hook_venv(tmp_path / "venv"), make_hook_venv(tmp_path / "second")
+    leap = "import pend_like; print(pend_like.is_leap(2023))"
+    run([MATURIN, "develop", "--with-hook"], cwd=checkout.source, env=checkout.env(first))
+    restored = run([MATURIN, "develop", "--with-hook"], cwd=checkout.source, env=checkout.env(second))
+    assert "from the store" in restored.stderr, restored.describe()
+    assert python(second, leap, env=checkout.env(second)).stdout.strip() == "False"
+    lib = checkout.source / "rust" / "src" / "lib.rs"
+    lib.write_text(lib.read_text().replace("year % 4 == 0", "year % 4 == 3", 1))
+    result = python(second, leap, env=checkout.env(second), colours=False)
+    assert result.stdout.strip() == "True", result.describe()
+    assert "manifest path" not in result.stderr
