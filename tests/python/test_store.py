@@ -241,3 +241,25 @@ def test_a_restored_rust_directory_layout_rebuilds_its_next_edit(tmp_path: Path)
     result = python(second, leap, env=checkout.env(second), colours=False)
     assert result.stdout.strip() == "True", result.describe()
     assert "manifest path" not in result.stderr
+
+
+def test_pytest_says_it_restored(tmp_path: Path) -> None:
+    """The pytest plugin's line for a state it restored (as for one it rebuilt)."""
+    checkout = Checkout(tmp_path, "pyo3-pure")
+    venv = make_hook_venv(tmp_path / "venv")
+    venv.pip("install", "--quiet", "pytest==9.2.0")
+    checkout.develop(venv)
+    set_value(checkout.source, 12)
+    checkout.imported(venv, 12)
+    checkout.git("stash", "-q")
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_value.py").write_text(
+        "import pyo3_pure\n\n\ndef test_value():\n    assert pyo3_pure.get_value() == 11\n"
+    )
+    calls = checkout.cargo_calls()
+    result = run([venv.python, "-m", "pytest", "-p", "no:cacheprovider", suite], env=checkout.env(venv))
+    assert "1 passed" in result.stdout, result.describe()
+    restored = "maturin_import_hook: restored pyo3_pure from the store (built "
+    assert restored in result.stdout, result.describe()
+    assert checkout.cargo_calls() == calls

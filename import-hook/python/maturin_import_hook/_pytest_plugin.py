@@ -72,8 +72,12 @@ def _bring_up_to_date(project: Any, reporter: Any) -> None:
             f'maturin_import_hook: the build of "{what}" failed before collection (the errors are '
             "above): fix them and run pytest again (`-p no:maturin_import_hook` skips this step)"
         ) from None
+    seconds = time.perf_counter() - started
     if outcome.built:
-        _write_line(reporter, f"maturin_import_hook: rebuilt {names} in {time.perf_counter() - started:.2f}s")
+        _write_line(reporter, f"maturin_import_hook: rebuilt {names} in {seconds:.2f}s")
+    elif outcome.source is not None:
+        store = f"from the store ({outcome.source})"
+        _write_line(reporter, f"maturin_import_hook: restored {names} {store} in {seconds:.2f}s")
 
 
 def _write_line(reporter: Any, line: str) -> None:
