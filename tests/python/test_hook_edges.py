@@ -58,7 +58,7 @@ def test_pth_is_ascii_and_every_interpreter_starts_under_any_locale(
     assert content.isascii() and content.count(b"\n") == 1, content
     show = (
         "import json, sys; from maturin_import_hook import _finder; "
-        "print(json.dumps({n: json.loads(r) for n, r in _finder._watched.items()}))"
+        "print(json.dumps({n: json.loads(r) for n, (r, _) in _finder._watched.items()}))"
     )
     versions = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
     checked = []
