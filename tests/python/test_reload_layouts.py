@@ -88,6 +88,8 @@ def test_notebook_reload_reaches_submodules_that_imported_functions_through_anot
         kernel_venv,
         [
             "%load_ext maturin_import_hook",
+            # the notebook's namespace under a second name too, as multiprocessing makes it
+            "import sys\nsys.modules['__mp_main__'] = sys.modules['__main__']\n"
             "import pend_like, pend_like.parsing\nfrom pend_like.helpers import is_leap\n"
             + REMEMBER_NAMES.format(package="pend_like"),
             PEND_VALUES,

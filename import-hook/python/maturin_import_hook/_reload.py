@@ -266,10 +266,16 @@ def _say_left_behind(name: str, built: dict[int, object], now: Sequence[ModuleTy
     old = {key for key in built if key not in current}
     if not old:
         return
+    # each module once, by its first name: multiprocessing puts `__main__` in `sys.modules` as
+    # `__mp_main__` too
+    named: dict[int, str] = {}
+    for module_name, module in list(sys.modules.items()):
+        if id(module) not in ours and module_name.partition(".")[0] != "maturin_import_hook":
+            named.setdefault(id(module), module_name)
     left = [
         f"{module_name}.{key}"
         for module_name, module in list(sys.modules.items())
-        if id(module) not in ours and module_name.partition(".")[0] != "maturin_import_hook"
+        if named.get(id(module)) == module_name
         for key, value in list(_namespace(module).items())
         if id(value) in old and not _IPYTHON_OUTPUT.fullmatch(key)
     ]
