@@ -41,7 +41,7 @@ pub fn record(state_dir: &Path, reason: &str, diagnostics: &str) {
         reason: reason.lines().next().unwrap_or_default().to_string(),
         first_error: diagnostics
             .lines()
-            .map(without_escapes)
+            .map(crate::report::strip_ansi)
             .find(|line| line.starts_with("error")),
     };
     if let Err(error) = crate::write_json_atomically(&state_dir.join(FILE), &failure) {
@@ -57,25 +57,6 @@ pub fn read(state_dir: &Path) -> Option<LastFailure> {
 /// A build succeeded.
 pub fn clear(state_dir: &Path) {
     let _ = std::fs::remove_file(state_dir.join(FILE));
-}
-
-/// `line` without terminal escape sequences (cargo's colours).
-fn without_escapes(line: &str) -> String {
-    let mut plain = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // ESC [ parameters final-letter
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
 }
 
 #[cfg(test)]
