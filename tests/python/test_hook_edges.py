@@ -4,6 +4,7 @@ and the messages a user reads. Every case ran into a bug once; each test shows i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from support import (
@@ -569,20 +571,26 @@ def test_thousands_of_warnings_show_their_start_and_where_all_of_them_are(
     assert "noisy line 2999" in log.read_text()
 
 
+@contextlib.contextmanager
+def another_build_holds_the_lock(venv: Venv) -> Iterator[None]:
+    """The lock of the one hooked project of `venv`, held as another build would hold it, but
+    without saying who holds it."""
+    import fcntl
+
+    status = json.loads(run([MATURIN, "import-hook", "status", "--format", "json"], env=venv.env()).stdout)
+    (state_dir,) = [project["state_dir"] for project in status]
+    with open(Path(state_dir) / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def test_the_wait_for_another_build_is_bounded_by_the_environment_variable_it_names(
     copy_fixture: CopyFixture, hook_venv: Venv
 ) -> None:
-    import fcntl
-
     source = copy_fixture("pyo3-pure")
     hooked(hook_venv, source)
-    status = json.loads(
-        run([MATURIN, "import-hook", "status", "--format", "json"], env=hook_venv.env()).stdout
-    )
-    (state_dir,) = [project["state_dir"] for project in status]
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 21;")
-    with open(Path(state_dir) / "lock", "a") as lock:  # another build holds the project's lock
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with another_build_holds_the_lock(hook_venv):
         code = (
             "from maturin_import_hook.error import ImportHookError\n"
             "try:\n    import pyo3_pure\nexcept ImportHookError as error:\n    print(error)\n"
@@ -597,17 +605,10 @@ def test_the_wait_for_another_build_is_bounded_by_the_environment_variable_it_na
 def test_a_long_wait_for_another_build_says_it_still_waits(
     copy_fixture: CopyFixture, hook_venv: Venv
 ) -> None:
-    import fcntl
-
     source = copy_fixture("pyo3-pure")
     hooked(hook_venv, source)
-    status = json.loads(
-        run([MATURIN, "import-hook", "status", "--format", "json"], env=hook_venv.env()).stdout
-    )
-    (state_dir,) = [project["state_dir"] for project in status]
     replace_in(source / "src" / "lib.rs", "VALUE: i64 = 11;", "VALUE: i64 = 22;")
-    with open(Path(state_dir) / "lock", "a") as lock:  # a holder that says nothing of itself
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with another_build_holds_the_lock(hook_venv):
         env = hook_venv.env(MATURIN_IMPORT_HOOK_LOCK_TIMEOUT="11")
         result = python(hook_venv, "import pyo3_pure", env=env, check=False)
     assert "waiting on lock" in result.stderr, result.describe()
